@@ -1,0 +1,265 @@
+"""Typed, frozen views of validated documents: what stacks and planning read.
+
+Built only from documents that passed validation (``from_document``), so constructors trust the
+shapes. Defaults of the schema are applied here once. ``canonical()`` gives the order-free form
+used for digests and diffs: key order, list order where the order carries no meaning, and field
+spelling in the YAML never show as changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+from reconciler.model.capabilities import CLOUDTOTVS_ZONE
+
+
+def _pairs(mapping: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((mapping or {}).items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    days: tuple[str, ...]
+    start: str
+    end: str
+    overnight: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    timezone: str
+    windows: tuple[Window, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CostAlert:
+    enabled: bool
+    monthly_limit: float | None = None
+    currency: str = "BRL"
+    thresholds: tuple[int, ...] = (80, 100)
+    notify: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    subdomain: str | None = None
+    custom: str | None = None
+
+    @property
+    def fqdn(self) -> str:
+        return self.custom if self.custom else f"{self.subdomain}.{CLOUDTOTVS_ZONE}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProtheusEnvironment:
+    name: str
+    language: str
+    renamed_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    state: str = "running"
+    ini: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    http_port: int | None = None
+
+    def ini_dict(self) -> dict[str, dict[str, Any]]:
+        return {section: dict(values) for section, values in self.ini}
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    file: str | None = None
+    catalog: str | None = None
+    language: str | None = None
+    environments: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> str:
+        return f"file:{self.file}" if self.file else f"catalog:{self.catalog}"
+
+
+@dataclass(frozen=True, slots=True)
+class Updates:
+    binary: str | None = None
+    dbaccess: str | None = None
+    ctree: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ManualBackup:
+    name: str
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Backup:
+    automatic_retention_days: int | None = None
+    manual_retention_days: int | None = None
+    manual: tuple[ManualBackup, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FluigConfig:
+    standalone_xml: str | None = None
+    standalone_conf: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    customer: str
+    product: str
+    type: str
+    cloud: str
+    region: str
+    version: str
+    power: str
+    instances: int = 1
+    instance_size: str = "medium"
+    users: int | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    schedule: Schedule | None = None
+    cost_alert: CostAlert | None = None
+    domain: Domain | None = None
+    environments: tuple[ProtheusEnvironment, ...] = ()
+    services: tuple[Service, ...] = ()
+    patches: tuple[Patch, ...] = ()
+    updates: Updates | None = None
+    rpo_promote_from: str | None = None
+    exclusive_access: bool = False
+    widgets: tuple[str, ...] = ()
+    fluig_config: FluigConfig | None = None
+    backup: Backup = field(default_factory=Backup)
+    clone_from: str | None = None
+    sftp_enabled: bool = False
+    drift_policy: str = "report"
+
+    @property
+    def is_prod(self) -> bool:
+        return self.type == "PROD"
+
+    def artifact_paths(self) -> tuple[str, ...]:
+        """Repository files this environment deploys (their content is part of its state)."""
+        paths = [p.file for p in self.patches if p.file] + list(self.widgets)
+        if self.fluig_config:
+            paths += [p for p in (self.fluig_config.standalone_xml, self.fluig_config.standalone_conf) if p]
+        return tuple(sorted(set(paths)))
+
+    def canonical(self) -> dict[str, Any]:
+        return canonical_form(self)
+
+    @classmethod
+    def from_document(cls, data: Mapping[str, Any]) -> "Environment":
+        meta, spec = data["metadata"], data["spec"]
+        return cls(
+            name=meta["name"], customer=meta["customer"], labels=_pairs(meta.get("labels")),
+            product=spec["product"], type=spec["type"], cloud=spec["cloud"], region=spec["region"],
+            version=spec["version"], power=spec["power"], instances=spec.get("instances", 1),
+            instance_size=spec.get("instanceSize", "medium"), users=spec.get("users"),
+            schedule=_schedule(spec.get("schedule")), cost_alert=_cost_alert(spec.get("costAlert")),
+            domain=Domain(**spec["domain"]) if spec.get("domain") else None,
+            environments=tuple(ProtheusEnvironment(e["name"], e["language"], e.get("renamedFrom"))
+                               for e in spec.get("environments", ())),
+            services=tuple(_service(s) for s in spec.get("services", ())),
+            patches=tuple(_patch(p) for p in spec.get("patches", ())),
+            updates=Updates(**spec["updates"]) if spec.get("updates") else None,
+            rpo_promote_from=(spec.get("rpo") or {}).get("promoteFrom"),
+            exclusive_access=spec.get("exclusiveAccess", False),
+            widgets=tuple(w["file"] for w in spec.get("widgets", ())),
+            fluig_config=_fluig_config(spec.get("fluigConfig")),
+            backup=_backup(spec.get("backup")), clone_from=spec.get("cloneFrom"),
+            sftp_enabled=(spec.get("sftp") or {}).get("enabled", False),
+            drift_policy=spec.get("driftPolicy", "report"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    name: str
+    contract: str
+    timezone: str | None = None
+    contacts: tuple[str, ...] = ()
+    display_name: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_document(cls, data: Mapping[str, Any]) -> "Customer":
+        meta, spec = data["metadata"], data["spec"]
+        return cls(name=meta["name"], contract=spec["contract"], timezone=spec.get("timezone"),
+                   contacts=tuple(spec.get("contacts", ())), display_name=spec.get("displayName"),
+                   labels=_pairs(meta.get("labels")))
+
+
+def _schedule(raw: Mapping | None) -> Schedule | None:
+    if not raw:
+        return None
+    windows = tuple(Window(tuple(w["days"]), w["start"], w["end"], w.get("overnight", False))
+                    for w in raw["windows"])
+    return Schedule(raw["timezone"], windows)
+
+
+def _cost_alert(raw: Mapping | None) -> CostAlert | None:
+    if not raw:
+        return None
+    return CostAlert(raw["enabled"], raw.get("monthlyLimit"), raw.get("currency", "BRL"),
+                     tuple(raw.get("thresholds", (80, 100))), tuple(raw.get("notify", ())))
+
+
+def _service(raw: Mapping) -> Service:
+    ini = tuple(sorted((section, _pairs(values)) for section, values in (raw.get("ini") or {}).items()))
+    return Service(raw["name"], raw.get("state", "running"), ini, raw.get("httpPort"))
+
+
+def _patch(raw: Mapping) -> Patch:
+    return Patch(raw.get("file"), raw.get("catalog"), raw.get("language"),
+                 tuple(raw.get("environments", ())), tuple(raw.get("services", ())))
+
+
+def _backup(raw: Mapping | None) -> Backup:
+    raw = raw or {}
+    manual = tuple(ManualBackup(m["name"], m["comment"]) for m in raw.get("manual", ()))
+    return Backup(raw.get("automaticRetentionDays"), raw.get("manualRetentionDays"), manual)
+
+
+def _fluig_config(raw: Mapping | None) -> FluigConfig | None:
+    return FluigConfig(raw.get("standaloneXml"), raw.get("standaloneConf")) if raw else None
+
+
+# Lists whose order carries no meaning; they are sorted in the canonical form.
+_UNORDERED = {"days", "thresholds", "notify", "windows", "environments", "services", "patches",
+              "widgets", "manual", "labels", "ini"}
+
+
+def canonical_form(value: Any, key: str = "") -> Any:
+    """Plain data with sorted keys, and sorted lists where order means nothing."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: canonical_form(v, k) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: canonical_form(v, k) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        items = [canonical_form(v) for v in value]
+        if key in _UNORDERED:
+            items.sort(key=lambda v: json.dumps(v, sort_keys=True, default=str))
+        return items
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def spec_digest(value: Any) -> str:
+    """sha256 of the canonical form of a spec value (an Environment or a Customer)."""
+    return "sha256:" + hashlib.sha256(canonical_json(canonical_form(value)).encode("utf-8")).hexdigest()
+
+
+def digest_of(canonical: Any, artifacts: Mapping[str, str] | None = None) -> str:
+    """sha256 of an environment's canonical spec and the content digests of its artifacts."""
+    payload = canonical_json({"spec": canonical, "artifacts": dict(sorted((artifacts or {}).items()))})
+    return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -1,0 +1,1 @@
+"""Renderers: values in, text out. No logic of planning or validation lives here."""
