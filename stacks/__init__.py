@@ -15,6 +15,9 @@ import importlib
 from types import ModuleType
 
 PROGRAMS = {"aws": "stacks.aws.program", "azure": "stacks.azure.program", "intera": "stacks.intera.program"}
+# The Pulumi project of each cloud (each program's PROJECT and Pulumi.yaml say the same; a test
+# checks it), known here without importing Pulumi.
+PROJECTS = {"aws": "erp-aws", "azure": "erp-azure", "intera": "erp-intera"}
 
 
 def program_for(cloud: str) -> ModuleType:

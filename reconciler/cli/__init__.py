@@ -18,7 +18,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from reconciler.cli import validate  # noqa: F401  (commands register themselves on import)
+    from reconciler.cli import apply, events, operate, plan, status, validate  # noqa: F401  (register on import)
 
 
 _register()

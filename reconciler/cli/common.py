@@ -34,3 +34,41 @@ root_option = click.option("--root", type=click.Path(file_okay=False, path_type=
                                 "else the git work tree).")
 color_option = click.option("--color/--no-color", default=None, help="Force colour on or off (default: on a terminal, "
                                                                     "unless NO_COLOR is set).")
+
+
+state_option = click.option("--state", default=None, metavar="URL",
+                            help="State store URL (default: RECONCILER_STATE, .reconciler.yaml, else SQLite in "
+                                 ".reconciler/state.db of the repository).")
+
+
+def open_store(config: RepoConfig, state: str | None):
+    from reconciler.errors import StateError
+    from reconciler.store import open_database
+
+    try:
+        return open_database(config.state_url(state))
+    except StateError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def render_spec_error(exc, fmt: str) -> None:
+    """Specs that do not validate: show the diagnostics the way ``validate`` does."""
+    from reconciler.views import diagnostics as view
+    from reconciler.views.style import Style, wants_color
+
+    if fmt == "json":
+        echo(view.render_json(exc.diagnostics, 0, 0))
+    else:
+        echo(view.render_text(exc.diagnostics, 0, 0, Style(wants_color(sys.stderr))), err=True)
+        echo(f"error: {exc}", err=True)
+
+
+def write_file_atomically(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)

@@ -144,6 +144,17 @@ class Environment:
     def is_prod(self) -> bool:
         return self.type == "PROD"
 
+    def patch_reach(self, patch: Patch) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(environments, services) a patch updates (rule 6): on PROD and QA every service of the
+        environments in its language (they share Protheus_Data and the RPO); on DEV the chosen
+        environments and services. License Server and TSS are never reached."""
+        from reconciler.model.capabilities import RPO_SERVICES
+
+        if self.type == "DEV":
+            targets = tuple(e.name for e in self.environments if e.name in patch.environments)
+            return targets, tuple(patch.services) or RPO_SERVICES
+        return tuple(e.name for e in self.environments if e.language == patch.language), RPO_SERVICES
+
     def artifact_paths(self) -> tuple[str, ...]:
         """Repository files this environment deploys (their content is part of its state)."""
         paths = [p.file for p in self.patches if p.file] + list(self.widgets)

@@ -135,5 +135,18 @@ def _info_data(info: DocumentInfo) -> list:
     return list(info)
 
 
+_LANGUAGES = DocumentInfo._fields.index("languages")
+_ARTIFACTS = DocumentInfo._fields.index("artifacts")
+
+
 def _info(row: list) -> DocumentInfo:
-    return DocumentInfo._make(row)  # nested lists stay lists: they are only ever read
+    # JSON gives lists; give back the tuples a fresh check makes (only where there is something)
+    if row[_LANGUAGES]:
+        row[_LANGUAGES] = tuple(row[_LANGUAGES])
+    if row[_ARTIFACTS]:
+        row[_ARTIFACTS] = tuple((tuple(path), file) for path, file in row[_ARTIFACTS])
+    else:
+        row[_ARTIFACTS] = ()
+    if not row[_LANGUAGES]:
+        row[_LANGUAGES] = ()
+    return DocumentInfo._make(row)

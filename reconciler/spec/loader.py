@@ -28,7 +28,7 @@ _DIRECTIVE = re.compile(r"^%", re.M)
 # An unquoted time such as 20:00, which YAML 1.1 tools read as a base-60 number (1200). The
 # search starts at the literal ':' (fast), then looks around the candidate.
 _TIME_TAIL = re.compile(r":[0-5]\d")
-_TIME_HEAD = re.compile(r"(?:^|[\s\[{,])\d{1,2}$")
+_TIME_HEAD = re.compile(r"(?:^|[\s\[{,])[1-9]\d?$")  # 07:00 is a string even in YAML 1.1
 _TIME_END = frozenset(" \t\r\n,]}#")
 _ERROR_AT = re.compile(r"line (\d+), column (\d+)")
 

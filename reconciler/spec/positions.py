@@ -25,7 +25,8 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 _STANDARD_TAG = "tag:yaml.org,2002:"
-_TIME_LIKE = re.compile(r"^\d{1,2}:[0-5]\d$")
+# YAML 1.1 base-60 integers start with 1-9: 20:00 is 1200 there, while 07:00 stays a string.
+_TIME_LIKE = re.compile(r"^[1-9]\d?:[0-5]\d$")
 _ANCHOR = re.compile(r"&[^\s,\[\]{}]*\s*")
 
 

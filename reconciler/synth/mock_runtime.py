@@ -90,11 +90,12 @@ def _python_value(value: Any) -> Any:
     return value
 
 
-def synthesize(inp: StackInput, *, ids: IdSource | None = None, project: str | None = None) -> ResourceGraph:
-    """Run the program of ``inp``'s cloud and return every resource it declares."""
+def synthesize(inp: StackInput, *, project: str | None = None) -> ResourceGraph:
+    """Run the program of ``inp``'s cloud and return every resource it declares. Ids derive from
+    URNs, so the same resource keeps its id from one run to the next."""
     module = program_for(inp.environment.cloud)
     with _LOCK:
-        return _run(module, inp, ids or default_id, project or module.PROJECT)
+        return _run(module, inp, default_id, project or module.PROJECT)
 
 
 def _run(module, inp: StackInput, ids: IdSource, project: str) -> ResourceGraph:

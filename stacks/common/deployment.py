@@ -22,12 +22,7 @@ def patch_reach(inp: StackInput) -> list[dict[str, Any]]:
     env = inp.environment
     out = []
     for patch in env.patches:
-        if env.type == "DEV":
-            targets = [e.name for e in env.environments if e.name in patch.environments]
-            services = list(patch.services) or list(caps.RPO_SERVICES)
-        else:
-            targets = [e.name for e in env.environments if e.language == patch.language]
-            services = list(caps.RPO_SERVICES)
+        targets, services = (list(x) for x in env.patch_reach(patch))
         entry = {"source": patch.source, "language": patch.language or _language_of(env, targets),
                  "environments": targets, "services": services}
         if patch.file:

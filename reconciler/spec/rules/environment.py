@@ -71,12 +71,22 @@ def domain(doc: dict) -> Iterator[Diagnostic]:
                     f"write domain: {{subdomain: {label.split('.')[0]}}}")
 
 
+AWS_BUDGET_MAX_SUBSCRIBERS = 10  # AWS Budgets: at most 10 e-mail subscribers per notification
+
+
 @document_rule("Environment")
 def cost_alert(doc: dict) -> Iterator[Diagnostic]:
     alert = doc["spec"].get("costAlert")
-    if isinstance(alert, dict) and alert.get("enabled") is True and "monthlyLimit" not in alert:
+    if not isinstance(alert, dict):
+        return
+    if alert.get("enabled") is True and "monthlyLimit" not in alert:
         yield error("cost-alert-limit", "the cost alert is enabled but has no monthly limit",
                     ("spec", "costAlert"), "add monthlyLimit: the expected monthly cost, such as 4500")
+    notify = alert.get("notify") or []
+    if doc["spec"].get("cloud") == "aws" and len(notify) > AWS_BUDGET_MAX_SUBSCRIBERS:
+        yield error("cost-alert-recipients", f"{len(notify)} recipients, but an AWS budget notifies at most "
+                    f"{AWS_BUDGET_MAX_SUBSCRIBERS}", ("spec", "costAlert", "notify"),
+                    "use a distribution list address instead of many individual addresses")
 
 
 @document_rule("Environment")
