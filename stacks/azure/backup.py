@@ -132,7 +132,8 @@ def manual_document(stack: AzureStack) -> str:
         "retentionDays": retention, "deleteRemoved": stack.supports("backupDelete"),
         "protected": {"recentDays": caps.PROTECTED_RECENT_DAYS, "monthlyMonths": caps.PROTECTED_MONTHLY_MONTHS,
                       "yearlyYears": caps.PROTECTED_YEARLY_YEARS},
-        "backups": [{"name": m.name, "comment": m.comment} for m in sorted(manual_backups(stack), key=lambda m: m.name)],
+        "backups": [{"name": m.name, "comment": m.comment}
+                    for m in sorted(manual_backups(stack), key=lambda m: m.name)],
     }
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

@@ -50,4 +50,4 @@ def _budget(stack: AzureStack, index: int, thresholds: list[int]) -> consumption
         scope=stack.group.id, amount=stack.env.cost_alert.monthly_limit, category="Cost", time_grain="Monthly",
         time_period=consumption.BudgetTimePeriodArgs(start_date=start),
         notifications={f"actual-greater-than-{t}": _notification(t, emails) for t in thresholds},
-        opts=stack.opts(ignore_changes=["timePeriod"]))
+        opts=stack.opts(ignore_changes=["time_period"]))

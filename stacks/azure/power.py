@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pulumi
 import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.automation as automation
 import pulumi_azure_native.devtestlab as devtestlab
@@ -46,7 +45,8 @@ from stacks.common.schedule import LONG_DAYS, PowerEvent, power_events
 RUNBOOK = "Set-ErpPower"
 RUNBOOK_VERSION = "1.0.0"
 # The runbook is platform code, published by the platform (settings: powerRunbookUri).
-DEFAULT_RUNBOOK_URI = f"https://cloudtotvsplatform.blob.core.windows.net/runbooks/{RUNBOOK}/{RUNBOOK_VERSION}/{RUNBOOK}.ps1"
+DEFAULT_RUNBOOK_URI = ("https://cloudtotvsplatform.blob.core.windows.net/runbooks/"
+                       f"{RUNBOOK}/{RUNBOOK_VERSION}/{RUNBOOK}.ps1")
 DESIRED_STATE_VARIABLE = "DesiredPowerState"
 
 
@@ -64,6 +64,7 @@ class Power:
 
 def build_power(stack: AzureStack, machines: Machines) -> Power:
     account = _account(stack)
+    _may_start_and_stop_vms(stack, account)
     runbook = _runbook(stack, account)
     _desired_state(stack, account)
     schedules: list[automation.Schedule] = []
@@ -91,16 +92,19 @@ def auto_shutdown_time(schedule: Schedule) -> str | None:
 
 
 def _account(stack: AzureStack) -> automation.AutomationAccount:
-    account = automation.AutomationAccount(
+    return automation.AutomationAccount(
         "automation", automation_account_name=stack.name("automation", max_length=50),
         resource_group_name=stack.group_name, location=stack.location, sku=automation.SkuArgs(name="Basic"),
         identity=automation.IdentityArgs(type="SystemAssigned"), tags=stack.tags(), opts=stack.opts())
-    authorization.RoleAssignment(
+
+
+def _may_start_and_stop_vms(stack: AzureStack, account: automation.AutomationAccount) -> authorization.RoleAssignment:
+    """The account's identity may start and deallocate the group's VMs (Virtual Machine Contributor)."""
+    return authorization.RoleAssignment(
         "automation-vm-contributor", role_assignment_name=stack.guid("automation-vm-contributor"),
         scope=stack.group.id, principal_id=account.identity.apply(lambda identity: identity.principal_id),
         principal_type="ServicePrincipal", role_definition_id=stack.role_definition(ROLE_VM_CONTRIBUTOR),
         description=f"power runbook of {stack.env.name} starts and deallocates its VMs", opts=stack.opts())
-    return account
 
 
 def _runbook(stack: AzureStack, account: automation.AutomationAccount) -> automation.Runbook:
@@ -141,7 +145,7 @@ def _scheduled_run(stack: AzureStack, account: automation.AutomationAccount, run
         start_time=start_time(stack, event, timezone), time_zone=timezone,
         advanced_schedule=automation.AdvancedScheduleArgs(week_days=[LONG_DAYS[d] for d in event.days]),
         description=f"{event.action} the topology's VMs ({timezone})",
-        opts=stack.opts(ignore_changes=["startTime"]))
+        opts=stack.opts(ignore_changes=["start_time"]))
     automation.JobSchedule(
         f"job-{name}", job_schedule_id=stack.guid("job", name), automation_account_name=account.name,
         resource_group_name=stack.group_name, runbook=automation.RunbookAssociationPropertyArgs(name=runbook.name),

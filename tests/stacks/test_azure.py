@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import importlib
+import inspect
 import json
 from datetime import datetime
 from pathlib import Path
@@ -106,10 +108,10 @@ def sha(text: str) -> str:
 
 
 def tcp_ports(graph: ResourceGraph) -> set[int]:
-    return {int(rule["destinationPortRange"]) for rule in one(graph, "network:NetworkSecurityGroup").inputs["securityRules"]}
+    rules = one(graph, "network:NetworkSecurityGroup").inputs["securityRules"]
+    return {int(rule["destinationPortRange"]) for rule in rules}
 
 
-APP_VM = T + "compute:VirtualMachine"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -177,22 +179,27 @@ def test_provider_subscription_comes_from_the_settings(inputs):
 # tags and names
 
 
-@pytest.mark.parametrize("key", ["rm", "protheus-prod", "fluig-prod"])
+def taggable(type_token: str) -> str | None:
+    """The input that takes tags, read from the SDK's own Args class (RecordSet calls it metadata)."""
+    _, module, name = type_token.split(":")
+    args = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), f"{name}Args")
+    parameters = inspect.signature(args.__init__).parameters
+    return "tags" if "tags" in parameters else "metadata" if name == "RecordSet" else None
+
+
+@pytest.mark.parametrize("key", ["rm", "protheus-prod", "fluig-prod", "protheus-qa"])
 def test_every_taggable_resource_carries_the_standard_tags(graphs, inputs, key):
     inp = inputs[key]
     expected = standard_tags(inp.environment, inp.customer, inp.revision)
     tagged = 0
     for r in graphs[key].resources:
-        tags = r.inputs.get("tags") if r.type != T + "dns:RecordSet" else r.inputs.get("metadata")
-        if r.type in (T + "resources:ResourceGroup", T + "network:VirtualNetwork", APP_VM,
-                      T + "network:NetworkInterface", T + "sql:Server", T + "sql:Database", T + "storage:StorageAccount",
-                      T + "recoveryservices:Vault", T + "automation:AutomationAccount", T + "dns:RecordSet",
-                      T + "compute:VirtualMachineRunCommandByVirtualMachine", T + "managedidentity:UserAssignedIdentity"):
-            assert tags is not None, r.name
-        if tags is not None:
-            tagged += 1
-            assert {k: tags[k] for k in expected} == expected, r.name
-    assert tagged >= 20
+        if not r.type.startswith(T) or taggable(r.type) is None:
+            continue
+        tags = r.inputs.get(taggable(r.type))
+        assert tags is not None, r.name
+        tagged += 1
+        assert {k: tags[k] for k in expected} == expected, r.name
+    assert tagged >= 15  # the graph has taggable resources at all
 
 
 def test_labels_become_tags(graphs):
@@ -414,7 +421,10 @@ def test_running_topology_has_no_schedule_but_a_desired_state(graphs):
     assert runbook.inputs["runbookName"] == "Set-ErpPower" and runbook.inputs["runbookType"] == "PowerShell"
     assert runbook.inputs["publishContentLink"]["uri"].endswith("/Set-ErpPower.ps1")
     role = rm["automation-vm-contributor"]
-    assert role.inputs["principalId"] == rm["automation"].outputs["identity"]["principalId"]
+    account = rm["automation"]
+    computed = outputs.computed_outputs(account.type, account.name, account.inputs, account.id)
+    assert role.inputs["principalId"] == computed["identity"]["principalId"]
+    assert account.inputs["identity"] == {"type": "SystemAssigned"}
     assert role.inputs["scope"] == rm["group"].id
     assert role.inputs["roleDefinitionId"].endswith("/roleDefinitions/9980e02c-c2be-4d73-94e8-173b1dc7cf3c")
     assert graphs["rm"].outputs["power"] == {"desired": "running", "automationAccount": "acme-rm-prod-automation",
@@ -821,3 +831,19 @@ def test_change_labels_retags_exactly_the_tagged_resources(inputs, graphs):
     changed, added, removed = _changes(inputs, graphs, "rm", labels=(("cost-center", "rh"),))
     assert (changed, added, removed) == (tagged, set(), set())
     assert {"vm-1", "sql-database", "budget"} - changed == {"budget"}  # budgets take no tags
+
+
+# ----------------------------------------------------------------------------------------------
+# ids and dates built by the program
+
+
+def test_role_definitions_are_scoped_to_the_groups_subscription():
+    from stacks.azure.context import _subscription_of
+
+    assert _subscription_of("/subscriptions/0f0e/resourceGroups/acme-rm-prod-rg") == "/subscriptions/0f0e"
+    assert _subscription_of("resourcegrou-0b44db") == "resourcegrou-0b44db"  # mock ids pass through
+
+
+def test_budget_starts_on_the_first_day_of_the_apply_month(inputs):
+    inp = dataclasses.replace(inputs["rm"], settings={"applyDate": "2026-12-04"})
+    assert one(synthesize(inp), "consumption:Budget").inputs["timePeriod"] == {"startDate": "2026-12-01T00:00:00Z"}
