@@ -309,7 +309,7 @@ def _differences(change: EnvironmentChange, actual: ResourceGraph) -> list[str]:
 
 def _differing(planned: dict, actual: dict) -> list[str]:
     """Keys the plan set that the cloud does not hold (providers may add keys of their own)."""
-    return sorted(k for k, v in planned.items() if actual.get(k) != v)
+    return sorted(k for k, v in planned.items() if not k.startswith("__") and actual.get(k) != v)
 
 
 def _record(change: EnvironmentChange, actual: ResourceGraph, pipeline: Pipeline, pipeline_id: int) -> dict[str, Any]:

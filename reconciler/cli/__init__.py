@@ -18,7 +18,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from reconciler.cli import apply, events, operate, plan, status, validate  # noqa: F401  (register on import)
+    from reconciler.cli import (  # noqa: F401  (commands register themselves on import)
+        apply, capabilities, daemon, events, operate, plan, status, validate,
+    )
 
 
 _register()

@@ -47,7 +47,7 @@ from stacks import program_for
 if TYPE_CHECKING:
     from pulumi import automation as auto
 
-__all__ = ["ACTION_CARRIERS", "PulumiEngine", "PulumiSettings", "inline_program", "open_stack"]
+__all__ = ["ACTION_CARRIERS", "ACTION_FACTS", "PulumiEngine", "PulumiSettings", "inline_program", "open_stack"]
 
 DOCUMENT = "deployment document"  # the agent on the instances acts on the document up wrote
 RESOURCES = "stack resources"  # up created, changed or deleted the resources that are the action
@@ -67,8 +67,16 @@ ACTION_CARRIERS: dict[str, str] = {
     "domain-change": RESOURCES, "schedule-set": RESOURCES, "schedule-change": RESOURCES,
     "schedule-remove": RESOURCES, "cost-alert-set": RESOURCES, "cost-alert-change": RESOURCES,
     "cost-alert-remove": RESOURCES, "backup-policy": RESOURCES, "backup-create": RESOURCES,
-    "backup-delete": RESOURCES, "settings-change": RESOURCES,
+    "backup-before-change": RESOURCES, "backup-delete": RESOURCES, "settings-change": RESOURCES,
+    "remediate-drift": RESOURCES,  # up re-applies the recorded spec: the drifted resources are put back
     "remove-topology": DESTROY,
+}
+# Facts reported with the carrier where this engine does not do what the action's place in the
+# plan promises. ``backup-before-change`` runs before the resource phase, but its backup is a
+# resource of the stack (a ManualBackup on Intera, the manual-backups list the agent acts on for
+# AWS and Azure): up takes it together with the other changes, not before them.
+ACTION_FACTS: dict[str, dict[str, str]] = {
+    "backup-before-change": {"taken": "during up, together with the other changes"},
 }
 # ``backup-before-remove`` has no carrier: the stacks remove an environment's backups with it (a
 # QA/DEV vault is force-destroyed on AWS; Intera deletes a topology's data), so no backup taken
@@ -167,7 +175,8 @@ class PulumiEngine:
 
     # -- the port ----------------------------------------------------------------------------
     def preview(self, job: StackJob, on_event: OnEvent) -> list[ResourceChange]:
-        relay = _Relay(PreviewCollector(), on_event)
+        collector = PreviewCollector()
+        relay = _Relay(collector, on_event)
         with _mapped("preview", job, relay):
             if job.stack_input is None:
                 result = self._preview_removal(job, relay)
@@ -175,7 +184,6 @@ class PulumiEngine:
                 result = self._ready(job).preview(on_event=relay, refresh=self.settings.refresh,
                                                   **self._options(job))
         relay.finish()
-        collector: PreviewCollector = relay.translator  # type: ignore[assignment]
         if result is not None and collector.missed_events(result.change_summary):
             raise EngineError(f"the preview of {job.environment} counted changes {dict(result.change_summary)} "
                               "but its event stream carried none; run it again")
@@ -220,7 +228,7 @@ class PulumiEngine:
             known = "known" if action.kind in ACTION_KINDS else "unknown"
             raise EngineError(f"{job.environment}: the pulumi engine has no carrier for the {known} action "
                               f"{action.kind!r}")
-        return {"carried_by": carrier}
+        return {"carried_by": carrier, **ACTION_FACTS.get(action.kind, {})}
 
     # -- stacks ----------------------------------------------------------------------------------
     def _ready(self, job: StackJob) -> "auto.Stack":

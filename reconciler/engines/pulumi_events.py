@@ -156,8 +156,8 @@ class EventTranslator:
         if op is None or is_internal(metadata.type, urn) or urn in self._open:
             return []  # a later part of a replacement already announced
         self._open[urn] = _Open(op, metadata.type)
-        detail = {k: list(v) for k, v in (("diffs", _visible(metadata.diffs)), ("replace_keys", _visible(metadata.keys)))
-                  if v}
+        keys = (("diffs", _visible(metadata.diffs)), ("replace_keys", _visible(metadata.keys)))
+        detail = {name: list(values) for name, values in keys if values}
         return [self._event("resource-pre", urn, op, metadata.type, detail=detail)]
 
     def _done(self, metadata: Any) -> list[EngineEvent]:

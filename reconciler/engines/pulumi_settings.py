@@ -98,7 +98,8 @@ class PulumiSettings:
         ensure_local_backend(backend)
         return cls(backend_url=backend, work_dir=_work_dir(config, section.get("workDir")), repo_root=config.root,
                    secrets_provider=provider, passphrase_file=passphrase_file,
-                   stack_config=parse_stack_config(section.get("config")), plugins=parse_plugins(section.get("plugins")),
+                   stack_config=parse_stack_config(section.get("config")),
+                   plugins=parse_plugins(section.get("plugins")),
                    parallel=_parallel(section.get("parallel")), refresh=_flag(section.get("refresh", True), "refresh"))
 
     def stack_work_dir(self, project: str, stack: str) -> Path:
@@ -248,10 +249,10 @@ def _config_entry(cloud: str, key: str, value: Any) -> ConfigEntry:
     if key == REGION_KEYS.get(cloud):
         raise ConfigError(f"pulumi.config.{cloud}: {key} comes from each environment's spec.region; remove it")
     secret = False
-    if isinstance(value, Mapping):
-        if set(value) - {"value", "secret"} or "value" not in value:
+    if isinstance(value, Mapping) and set(value) <= {"value", "secret"}:  # else: a structured value
+        if "value" not in value:
             raise ConfigError(f"pulumi.config.{cloud}.{key}: use a plain value or {{value: ..., secret: true}}")
-        value, secret = value["value"], bool(value.get("secret", False))
+        value, secret = value["value"], _flag(value.get("secret", False), f"config.{cloud}.{key}.secret")
     return ConfigEntry(config_text(value), secret)
 
 

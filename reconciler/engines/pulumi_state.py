@@ -19,7 +19,7 @@ providers, and resources that no longer exist or not yet: ``delete: true`` (the 
 interrupted replacement, to be deleted) and ``pendingReplacement`` (deleted by a
 delete-before-replace that did not finish). The engine adds ``version``, ``__internal`` and
 (older CLIs) ``pluginDownloadURL`` to a provider's inputs; they are not the program's, so they
-are moved to the provider's outputs.
+leave the inputs (the plugin version stays among the provider's outputs).
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def resource_from_state(raw: Mapping[str, Any], root: str = "") -> Resource:
         custom=bool(raw.get("custom", True)), protect=bool(raw.get("protect")),
         retain_on_delete=bool(raw.get("retainOnDelete")), delete_before_replace=bool(raw.get("deleteBeforeReplace")),
         depends_on=tuple(sorted(simple_urn(u) for u in raw.get("dependencies") or ())),
-        replace_on_changes=tuple(raw.get("replaceOnChanges") or ()), ignore_changes=tuple(raw.get("ignoreChanges") or ()),
+        replace_on_changes=tuple(raw.get("replaceOnChanges") or ()),
+        ignore_changes=tuple(raw.get("ignoreChanges") or ()),
         id=raw.get("id") or None, outputs=normalize(decode_secrets(outputs), root),
     )
 

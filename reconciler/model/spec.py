@@ -1,9 +1,10 @@
 """Typed, frozen views of validated documents: what stacks and planning read.
 
 Built only from documents that passed validation (``from_document``), so constructors trust the
-shapes. Defaults of the schema are applied here once. ``canonical()`` gives the order-free form
-used for digests and diffs: key order, list order where the order carries no meaning, and field
-spelling in the YAML never show as changes.
+shapes. Defaults of the schema are applied here once, and lists whose order means nothing
+(environments, services, patches, widgets, windows, days, thresholds, recipients, manual backups)
+are put in one order here, so that the stacks, the digests and the diffs never see a reordered
+list as a change. ``canonical()`` gives the plain-data form used for digests.
 """
 
 from __future__ import annotations
@@ -175,14 +176,14 @@ class Environment:
             instance_size=spec.get("instanceSize", "medium"), users=spec.get("users"),
             schedule=_schedule(spec.get("schedule")), cost_alert=_cost_alert(spec.get("costAlert")),
             domain=Domain(**spec["domain"]) if spec.get("domain") else None,
-            environments=tuple(ProtheusEnvironment(e["name"], e["language"], e.get("renamedFrom"))
-                               for e in spec.get("environments", ())),
-            services=tuple(_service(s) for s in spec.get("services", ())),
-            patches=tuple(_patch(p) for p in spec.get("patches", ())),
+            environments=tuple(sorted((ProtheusEnvironment(e["name"], e["language"], e.get("renamedFrom"))
+                                       for e in spec.get("environments", ())), key=lambda e: e.name)),
+            services=tuple(sorted((_service(s) for s in spec.get("services", ())), key=lambda s: s.name)),
+            patches=tuple(sorted((_patch(p) for p in spec.get("patches", ())), key=_patch_key)),
             updates=Updates(**spec["updates"]) if spec.get("updates") else None,
             rpo_promote_from=(spec.get("rpo") or {}).get("promoteFrom"),
             exclusive_access=spec.get("exclusiveAccess", False),
-            widgets=tuple(w["file"] for w in spec.get("widgets", ())),
+            widgets=tuple(sorted(w["file"] for w in spec.get("widgets", ()))),
             fluig_config=_fluig_config(spec.get("fluigConfig")),
             backup=_backup(spec.get("backup")), clone_from=spec.get("cloneFrom"),
             sftp_enabled=(spec.get("sftp") or {}).get("enabled", False),
@@ -203,28 +204,40 @@ class Customer:
     def from_document(cls, data: Mapping[str, Any]) -> "Customer":
         meta, spec = data["metadata"], data["spec"]
         return cls(name=meta["name"], contract=spec["contract"], timezone=spec.get("timezone"),
-                   contacts=tuple(spec.get("contacts", ())), display_name=spec.get("displayName"),
+                   contacts=tuple(sorted(spec.get("contacts", ()))), display_name=spec.get("displayName"),
                    labels=_pairs(meta.get("labels")))
+
+
+_WEEK = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _window(raw: Mapping) -> Window:
+    days = tuple(sorted(raw["days"], key=lambda d: _WEEK.index(d) if d in _WEEK else 7))
+    return Window(days, raw["start"], raw["end"], raw.get("overnight", False))
 
 
 def _schedule(raw: Mapping | None) -> Schedule | None:
     if not raw:
         return None
-    windows = tuple(Window(tuple(w["days"]), w["start"], w["end"], w.get("overnight", False))
-                    for w in raw["windows"])
-    return Schedule(raw["timezone"], windows)
+    windows = sorted((_window(w) for w in raw["windows"]),
+                     key=lambda w: (min((_WEEK.index(d) for d in w.days if d in _WEEK), default=7), w.start, w.end))
+    return Schedule(raw["timezone"], tuple(windows))
 
 
 def _cost_alert(raw: Mapping | None) -> CostAlert | None:
     if not raw:
         return None
     return CostAlert(raw["enabled"], raw.get("monthlyLimit"), raw.get("currency", "BRL"),
-                     tuple(raw.get("thresholds", (80, 100))), tuple(raw.get("notify", ())))
+                     tuple(sorted(raw.get("thresholds", (80, 100)))), tuple(sorted(raw.get("notify", ()))))
 
 
 def _service(raw: Mapping) -> Service:
     ini = tuple(sorted((section, _pairs(values)) for section, values in (raw.get("ini") or {}).items()))
     return Service(raw["name"], raw.get("state", "running"), ini, raw.get("httpPort"))
+
+
+def _patch_key(patch: Patch) -> tuple:
+    return (patch.source, patch.language or "", patch.environments, patch.services)
 
 
 def _patch(raw: Mapping) -> Patch:
@@ -234,7 +247,8 @@ def _patch(raw: Mapping) -> Patch:
 
 def _backup(raw: Mapping | None) -> Backup:
     raw = raw or {}
-    manual = tuple(ManualBackup(m["name"], m["comment"]) for m in raw.get("manual", ()))
+    manual = tuple(sorted((ManualBackup(m["name"], m["comment"]) for m in raw.get("manual", ())),
+                          key=lambda m: m.name))
     return Backup(raw.get("automaticRetentionDays"), raw.get("manualRetentionDays"), manual)
 
 

@@ -72,7 +72,8 @@ def find_drift(recorded: ResourceGraph, actual: ResourceGraph, scheduled: bool) 
             items.append(DriftItem(urn, resource.type, resource.name, "missing"))
             continue
         ignored = set(power_state_keys(resource)) if scheduled else set()
-        keys = tuple(sorted(k for k in set(resource.inputs) | set(found.inputs)
+        # only what the program declared: providers add defaults of their own to the real state
+        keys = tuple(sorted(k for k in resource.inputs
                             if not k.startswith("__") and k not in ignored
                             and resource.inputs.get(k) != found.inputs.get(k)))
         if keys:

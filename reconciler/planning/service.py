@@ -38,8 +38,10 @@ class PlanResult:
 
 def plan_repository(paths: list[Path], config: RepoConfig, db: Database, *, only: Iterable[str] = (),
                     allow_destroy: bool = False, engine: str = "sandbox", now: dt.datetime | None = None,
-                    use_cache: bool = True) -> PlanResult:
-    result = validate(paths, config.root, exclude=config.exclude, use_cache=use_cache)
+                    use_cache: bool = True, workers: int | None = None) -> PlanResult:
+    """``workers``: validation processes (None: decided by the number of files; the daemon passes 1,
+    since forking a pool from a process with threads is unsafe)."""
+    result = validate(paths, config.root, exclude=config.exclude, use_cache=use_cache, workers=workers)
     if not result.valid:
         raise SpecError(f"{len(result.errors)} error(s) in the specs; nothing is planned", result.diagnostics)
     revision = revision_of(config.root)

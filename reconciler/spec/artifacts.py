@@ -69,6 +69,7 @@ class ArtifactStore:
         self.root = root.resolve()
         self._root_prefix = str(self.root) + os.sep
         self.digests: dict[str, list] = digests if digests is not None else {}  # rel -> [key, sha]
+        self._this_run: dict[str, str] = {}  # many environments share an artifact: stat it once
 
     def check(self, ref: ArtifactRef) -> Diagnostic | None:
         problem = path_problem(ref.file)
@@ -88,11 +89,15 @@ class ArtifactStore:
 
     def digest(self, file: str) -> str:
         """sha256 of an artifact, recomputed only when its stat key moved."""
+        known = self._this_run.get(file)
+        if known is not None:
+            return known
         full = self.root / file
         stat = full.stat()
         key = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
         cached = self.digests.get(file)
         if cached and cached[0] == key:
+            self._this_run[file] = cached[1]
             return cached[1]
         sha = hashlib.sha256()
         with open(full, "rb") as handle:
@@ -100,6 +105,7 @@ class ArtifactStore:
                 sha.update(block)
         value = "sha256:" + sha.hexdigest()
         self.digests[file] = [key, value]
+        self._this_run[file] = value
         return value
 
     def digests_for(self, files: Iterator[str] | tuple[str, ...]) -> dict[str, str]:

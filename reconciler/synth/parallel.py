@@ -16,7 +16,7 @@ from reconciler.model.graph import ResourceGraph
 from reconciler.synth.mock_runtime import synthesize
 from stacks.common.inputs import StackInput
 
-PARALLEL_FROM = 24
+PARALLEL_FROM = 60
 
 
 def synthesize_many(inputs: Mapping[str, StackInput], workers: int | None = None) -> dict[str, ResourceGraph]:

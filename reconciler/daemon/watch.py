@@ -1,0 +1,62 @@
+"""Watching a local source: a commit (a ref moving under ``.git``) or a saved file wakes the loop
+at once instead of at the next interval.
+
+Events are debounced by watchfiles (a commit touches several files within milliseconds; they
+arrive as one batch). Inside the git directory only the refs matter (``refs/``, ``packed-refs``,
+``HEAD``): object writes are noise. The state folder ``.reconciler/`` is ignored, or the daemon's
+own writes to a store kept there would wake it forever.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+import watchfiles
+
+from reconciler.config import STATE_DIR
+
+_GIT_TRIGGERS = ("refs", "packed-refs", "HEAD")
+
+
+class SourceFilter(watchfiles.DefaultFilter):
+    """watchfiles' default filter (editor swap files, caches), plus the git and state rules."""
+
+    def __init__(self, root: Path, git_dir: Path):
+        super().__init__()
+        self.root, self.git_dir = root.resolve(), git_dir.resolve()
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        target = Path(path)
+        if target.is_relative_to(self.git_dir):
+            rel = target.relative_to(self.git_dir).parts
+            return bool(rel) and rel[0] in _GIT_TRIGGERS
+        if target.is_relative_to(self.root / STATE_DIR):
+            return False
+        return super().__call__(change, path)
+
+
+class Watcher:
+    """A thread turning file events under ``root`` into calls of ``on_change(paths)``."""
+
+    def __init__(self, root: Path, git_dir: Path, on_change: Callable[[list[str]], None], debounce_ms: int = 50):
+        self.root, self.on_change = root, on_change
+        self.filter = SourceFilter(root, git_dir)
+        self.debounce_ms = debounce_ms
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        # step: the quiet time that ends a batch; debounce: the longest a batch may grow
+        for changes in watchfiles.watch(self.root, watch_filter=self.filter, step=self.debounce_ms,
+                                        debounce=max(self.debounce_ms * 10, 500), stop_event=self._stop,
+                                        rust_timeout=60_000, raise_interrupt=False):
+            self.on_change(sorted(path for _, path in changes))
