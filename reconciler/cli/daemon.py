@@ -18,9 +18,12 @@ def _duration(ctx, param, value):
     from reconciler.daemon.settings import parse_duration
 
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except ConfigError as exc:
         raise click.BadParameter(str(exc)) from exc
+    if seconds <= 0:
+        raise click.BadParameter("must be longer than zero (a zero interval would spin)")
+    return seconds
 
 
 def _listen(ctx, param, value):
@@ -71,9 +74,11 @@ def _secret(name: str | None) -> str | None:
               help="After a deliberate force-push: accept SHA as the new base the branch must descend from.")
 @click.option("--actor", default=None, help="Login recorded on pipelines (default: RECONCILER_ACTOR, the commit's "
                                             "author).")
+@click.option("--watch/--no-watch", default=True, show_default=True,
+              help="Watch a local work tree: a commit is applied at once rather than at the next interval.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every step, not only pipelines and passes.")
 def daemon_command(source, branch, interval, drift_interval, listen, engine, state, webhook_secret_env, log_format,
-                   workdir, once, keyring, accept_revision, actor, verbose) -> None:
+                   workdir, once, keyring, accept_revision, actor, watch, verbose) -> None:
     """Reconcile continuously: fetch SOURCE's branch on each trigger, validate, plan and apply what
     changed; check drift; serve health, metrics and status. SIGTERM finishes the running steps and
     exits 0."""
@@ -86,7 +91,7 @@ def daemon_command(source, branch, interval, drift_interval, listen, engine, sta
     settings = DaemonSettings(source=source, branch=branch, interval=interval, drift_interval=drift_interval,
                               listen=listen, engine=engine, state=state, webhook_secret=_secret(webhook_secret_env),
                               workdir=workdir, once=once, keyring=keyring.resolve() if keyring else None,
-                              accept_revision=accept_revision, actor=actor)
+                              accept_revision=accept_revision, actor=actor, watch=watch)
     log = setup(log_format, level=logging.DEBUG if verbose else logging.INFO)
     try:
         code = Daemon(settings, log).run()

@@ -119,7 +119,7 @@ class Daemon:
             self._threads.append(self.http)
             host, port = self.http.address
             self.log.info("http-listening", extra=fields(host=host, port=port, url=f"http://{host}:{port}"))
-        worktree = local_worktree(self.settings.source)
+        worktree = local_worktree(self.settings.source) if self.settings.watch else None
         if worktree is not None:
             self._threads.append(Watcher(worktree, worktree / ".git", self._watched, self.settings.debounce_ms))
         for thread in self._threads:

@@ -59,3 +59,4 @@ class DaemonSettings:
     webhook_body_limit: int = WEBHOOK_BODY_LIMIT
     lease_ttl: float = 30.0
     debounce_ms: int = 50  # quiet time that ends a burst of file events
+    watch: bool = True  # watch a local work tree (off: fetch on the interval and webhooks only)

@@ -526,7 +526,7 @@ def test_cost_alert_is_a_monthly_budget_on_the_group(graphs):
     for note in notes.values():
         assert note["operator"] == "GreaterThan" and note["enabled"] is True and note["thresholdType"] == "Actual"
         # no notify list: the customer's contacts
-        assert note["contactEmails"] == ["ti@acme.com.br", "financeiro@acme.com.br"]
+        assert note["contactEmails"] == ["financeiro@acme.com.br", "ti@acme.com.br"]  # one order: sorted
     prod = one(graphs["protheus-prod"], "consumption:Budget")
     assert {n["contactEmails"][0] for n in prod.inputs["notifications"].values()} == {"ti@acme.com.br"}
 

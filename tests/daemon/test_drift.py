@@ -1,0 +1,67 @@
+"""Drift made behind the daemon's back with the sandbox's OutOfBand: reported by default,
+remediated under ``driftPolicy: remediate``; a working-hours schedule's power changes are not drift."""
+
+from __future__ import annotations
+
+from reconciler.engines.sandbox import OutOfBand, cloud_graph
+from reconciler.planning.drift import power_state_keys
+from reconciler.store import controls
+from tests.daemon.conftest import DEV, PROD, conditions, events, pipelines, reconcile
+
+SCHEDULE = """power: scheduled
+  schedule:
+    timezone: America/Sao_Paulo
+    windows:
+      - {days: [mon, tue, wed, thu, fri], start: "08:00", end: "18:00"}"""
+
+
+def power(daemon, environment: str) -> set:
+    return {r.inputs[k] for r in cloud_graph(daemon.db, environment).resources for k in power_state_keys(r)}
+
+
+def test_drift_is_reported_and_left_alone_by_default(gitops, make_daemon):
+    gitops.edit("acme/protheus-dev.yaml", "power: running", SCHEDULE)
+    gitops.commit("DEV follows working hours")
+    daemon = make_daemon(gitops.root, drift_interval=0.001)
+    reconcile(daemon)
+    assert events(daemon, "drift-found") == []  # just applied: the cloud is what was recorded
+
+    OutOfBand(daemon.db).set_power(PROD, "stopped")
+    OutOfBand(daemon.db).set_power(DEV, "stopped")  # the schedule owns DEV's power: not drift
+    reconcile(daemon)
+
+    found = events(daemon, "drift-found")
+    assert [e["environment"] for e in found] == [PROD]
+    ready = conditions(daemon, PROD)["Ready"]
+    assert (ready["status"], ready["reason"]) == ("False", "DriftDetected")
+    assert conditions(daemon, DEV)["Ready"]["status"] == "True"
+    assert power(daemon, PROD) == {"stopped"}  # reported only
+    assert controls.get(daemon.db, PROD).drift
+    assert 'reconciler_drift_found_total{environment="globex-protheus-prod",policy="report"} 1.0' in \
+        daemon.metrics.render().decode()
+
+
+def test_drift_is_remediated_when_the_policy_says_so(gitops, make_daemon):
+    gitops.edit("globex/protheus-prod.yaml", "power: running", "power: running\n  driftPolicy: remediate")
+    gitops.commit("remediate drift in PROD")
+    daemon = make_daemon(gitops.root, drift_interval=0.001)
+    reconcile(daemon)
+    OutOfBand(daemon.db).set_power(PROD, "stopped")
+
+    reconcile(daemon)
+
+    assert power(daemon, PROD) == {"running"}
+    last = pipelines(daemon, PROD)[-1]
+    assert last.actions == ("remediate-drift",) and last.status.value == "succeeded"
+    ready = conditions(daemon, PROD)["Ready"]
+    assert (ready["status"], ready["reason"]) == ("True", "DriftRemediated")
+    assert controls.get(daemon.db, PROD).drift == []
+
+
+def test_drift_checks_wait_for_their_interval(gitops, make_daemon):
+    daemon = make_daemon(gitops.root)  # one hour
+    reconcile(daemon)
+    OutOfBand(daemon.db).set_power(PROD, "stopped")
+    reconcile(daemon)
+    assert events(daemon, "drift-found") == []
+    assert daemon.drift.seconds_to_next() > 3000
