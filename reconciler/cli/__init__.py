@@ -19,7 +19,7 @@ def main() -> None:
 
 def _register() -> None:
     from reconciler.cli import (  # noqa: F401  (commands register themselves on import)
-        apply, capabilities, daemon, events, operate, plan, status, validate,
+        apply, capabilities, daemon, events, operate, plan, status, synth, validate,
     )
 
 

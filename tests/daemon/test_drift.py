@@ -1,5 +1,6 @@
 """Drift made behind the daemon's back with the sandbox's OutOfBand: reported by default,
-remediated under ``driftPolicy: remediate``; a working-hours schedule's power changes are not drift."""
+remediated under ``driftPolicy: remediate``, checked on its interval. (That a schedule's power
+changes are not drift is ``check_drift``'s rule, tested with it.)"""
 
 from __future__ import annotations
 
@@ -8,26 +9,17 @@ from reconciler.planning.drift import power_state_keys
 from reconciler.store import controls
 from tests.daemon.conftest import DEV, PROD, conditions, events, pipelines, reconcile
 
-SCHEDULE = """power: scheduled
-  schedule:
-    timezone: America/Sao_Paulo
-    windows:
-      - {days: [mon, tue, wed, thu, fri], start: "08:00", end: "18:00"}"""
-
 
 def power(daemon, environment: str) -> set:
     return {r.inputs[k] for r in cloud_graph(daemon.db, environment).resources for k in power_state_keys(r)}
 
 
 def test_drift_is_reported_and_left_alone_by_default(gitops, make_daemon):
-    gitops.edit("acme/protheus-dev.yaml", "power: running", SCHEDULE)
-    gitops.commit("DEV follows working hours")
     daemon = make_daemon(gitops.root, drift_interval=0.001)
     reconcile(daemon)
     assert events(daemon, "drift-found") == []  # just applied: the cloud is what was recorded
 
     OutOfBand(daemon.db).set_power(PROD, "stopped")
-    OutOfBand(daemon.db).set_power(DEV, "stopped")  # the schedule owns DEV's power: not drift
     reconcile(daemon)
 
     found = events(daemon, "drift-found")
