@@ -95,30 +95,49 @@ def _escape(text: str) -> str:
 
 
 def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
+    """A pull-request comment: summary first, a table, then details folded per environment. What
+    does not fit under ``limit`` is left out, from the end, with a line that says so."""
     s = plan.summary()
-    head = [MARKER, f"### {'⛔ ' if plan.refusals else ''}Reconciler plan: {s['add']} to add, {s['change']} to change, "
-                    f"{s['destroy']} to destroy", "",
-            f"{actions_line(plan)} Revision `{(plan.revision or 'none')[:12]}`, engine `{plan.engine}`.", ""]
+    parts = [MARKER, f"### {'⛔ ' if plan.refusals else ''}Reconciler plan: {s['add']} to add, {s['change']} to "
+                     f"change, {s['destroy']} to destroy", "",
+             f"{actions_line(plan)} Revision `{(plan.revision or 'none')[:12]}`, engine `{plan.engine}`.", ""]
     if plan.refusals:
-        head += ["**Refused** (the plan cannot be applied):", ""] + [f"- ⛔ {_escape(r)}" for r in plan.refusals] + [""]
+        parts += ["**Refused** (the plan cannot be applied):", ""] + [f"- ⛔ {_escape(r)}" for r in plan.refusals]
+        parts.append("")
     changed = [c for c in plan.changes if c.has_changes or c.notes]
-    if changed:
-        head += ["| Environment | Cloud | Operation | Actions | Resources | Cost |", "|---|---|---|---|---|---|"]
-        for c in changed:
-            n = c.counts()
-            head.append(f"| `{c.environment}` | {c.cloud} | {c.operation.value} | {len(c.actions)} | "
-                        f"+{n['add']} ~{n['change']} -{n['destroy']} | {'💲' if c.cost_impact else ''} |")
-        head.append("")
-    else:
-        head.append("No changes: the environments match the specs.")
-    text = "\n".join(head)
-    details = [_markdown_details(c) for c in changed]
-    footer = "\n_Details of the remaining environments are left out to fit a comment; see the JSON plan._\n"
-    for index, block in enumerate(details):
-        if len(text) + len(block) + len(footer) > limit:
-            return text + footer.replace("remaining", f"remaining {len(details) - index}")
-        text += "\n" + block
+    if not changed:
+        return "\n".join(parts + ["No changes: the environments match the specs."])
+    budget = limit - 300  # room for the closing line
+    text = "\n".join(parts + ["| Environment | Cloud | Operation | Actions | Resources | Cost |",
+                              "|---|---|---|---|---|---|"])
+    rows = [_markdown_row(c) for c in changed]
+    shown = _fit(rows, budget - len(text))
+    text += "\n" + "\n".join(rows[:shown]) + "\n"
+    if shown < len(rows):
+        return text + f"\n_{len(rows) - shown} more environments change; see the JSON plan for all of them._\n"
+    blocks = [_markdown_details(c) for c in changed]
+    fitted = _fit(blocks, budget - len(text))
+    text += "\n" + "\n".join(blocks[:fitted])
+    if fitted < len(blocks):
+        text += f"\n_Details of the remaining {len(blocks) - fitted} environments are left out to fit a comment; " \
+                "see the JSON plan._\n"
     return text
+
+
+def _markdown_row(c: EnvironmentChange) -> str:
+    n = c.counts()
+    return (f"| `{c.environment}` | {c.cloud} | {c.operation.value} | {len(c.actions)} | "
+            f"+{n['add']} ~{n['change']} -{n['destroy']} | {'💲' if c.cost_impact else ''} |")
+
+
+def _fit(pieces: list[str], room: int) -> int:
+    """How many of ``pieces`` (joined by newlines) fit in ``room`` characters."""
+    used = 0
+    for index, piece in enumerate(pieces):
+        used += len(piece) + 1
+        if used > room:
+            return index
+    return len(pieces)
 
 
 def plan_data(plan: Plan, full: bool = False) -> dict[str, Any]:
