@@ -60,7 +60,7 @@ def _in_process(repo: Path, files: list[Path], repeat: int) -> dict[str, float]:
     from reconciler.spec.validate import validate
 
     cold, warm, changed = [], [], []
-    for round_ in range(repeat):
+    for _ in range(repeat):
         start = time.perf_counter()
         validate([repo], repo, use_cache=False)
         cold.append(time.perf_counter() - start)

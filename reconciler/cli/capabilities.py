@@ -17,7 +17,7 @@ def render_markdown() -> str:
     columns = [(p, c) for p in caps.PRODUCTS for c in caps.CLOUDS]
     head = "| feature | " + " | ".join(f"{caps.PRODUCT_TITLES[p]} {caps.CLOUD_TITLES[c]}" for p, c in columns) + " |"
     lines = [head, "|---" * (len(columns) + 1) + "|"]
-    for name, feature in caps.FEATURES.items():
+    for feature in caps.FEATURES.values():
         cells = []
         for product, cloud in columns:
             support = feature.supported(product, cloud)

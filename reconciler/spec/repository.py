@@ -8,7 +8,6 @@ cycles, and contracts that match the cloud.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Iterator, NamedTuple
 
 from reconciler.model.diagnostics import Diagnostic, error, warning

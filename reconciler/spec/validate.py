@@ -7,8 +7,6 @@ for the findings of those two, then one sorted list. Nothing here raises for bad
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -17,9 +15,10 @@ import sys
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from reconciler.model.diagnostics import Diagnostic, error, has_errors
+from reconciler.perf import collector_paused
 from reconciler.spec import schema
 from reconciler.spec.artifacts import ArtifactRef, ArtifactStore, references
 from reconciler.spec.cache import FileEntry, ValidationCache
@@ -28,6 +27,9 @@ from reconciler.spec.loader import (DEFAULT_LIMITS, Limits, LoadedFile, SourceDo
 from reconciler.spec.repository import DocumentInfo, check_repository
 from reconciler.spec.rules import run_document_rules
 from reconciler.spec.walk import SpecFile, find_spec_files
+
+if TYPE_CHECKING:
+    from reconciler.spec.positions import PositionIndex
 
 
 @dataclass
@@ -60,21 +62,8 @@ class ValidationResult:
 def validate(paths: Sequence[Path], root: Path, *, exclude: Iterable[str] = (),
              limits: Limits = DEFAULT_LIMITS, use_cache: bool = True, workers: int | None = None) -> ValidationResult:
     """Validate the spec files under ``paths`` of the repository at ``root``."""
-    with _collector_paused():
+    with collector_paused():
         return _validate(paths, root, exclude, limits, use_cache, workers)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Tens of thousands of small, acyclic objects are made here: the cyclic garbage collector
-    would walk them all again and again for nothing (it doubled the time of a warm run)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _validate(paths: Sequence[Path], root: Path, exclude: Iterable[str], limits: Limits, use_cache: bool,

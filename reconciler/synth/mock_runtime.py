@@ -11,8 +11,6 @@ The Pulumi runtime keeps global settings, so runs in one process are serialised 
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import math
 import threading
@@ -21,6 +19,7 @@ from typing import Any, Callable
 from google.protobuf import json_format
 
 from reconciler.model.graph import Resource, ResourceGraph
+from reconciler.perf import collector_paused
 from stacks import program_for
 from stacks.common.inputs import StackInput
 
@@ -96,22 +95,8 @@ def synthesize(inp: StackInput, *, project: str | None = None) -> ResourceGraph:
     """Run the program of ``inp``'s cloud and return every resource it declares. Ids derive from
     URNs, so the same resource keeps its id from one run to the next."""
     module = program_for(inp.environment.cloud)
-    with _LOCK, _collector_paused():
+    with _LOCK, collector_paused():
         return _run(module, inp, default_id, project or module.PROJECT)
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """The SDKs build many short-lived, acyclic objects per resource (type aliases, Outputs): the
-    cyclic collector kept walking them and tripled the time of a run. One collection afterwards
-    frees what the run left."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _run(module, inp: StackInput, ids: IdSource, project: str) -> ResourceGraph:

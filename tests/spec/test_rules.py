@@ -118,6 +118,12 @@ SINGLE_DOCUMENT_FAILURES = [
     ("artifact-traversal", PROTHEUS, _set("spec.patches.0.file", "artifacts/../../x.ptm"), "artifact-path",
      "../../x.ptm"),
     ("artifact-backslash", PROTHEUS, _set("spec.patches.0.file", "artifacts\\fix.ptm"), "artifact-path", "fix.ptm"),
+    ("widget-twice", FLUIG, _set("spec.widgets", [{"file": "artifacts/portal.war"}, {"file": "artifacts/portal.war"}]),
+     "widget-unique", "- file: artifacts/portal.war", 2),
+    ("fluig-config-extension", FLUIG, _set("spec.fluigConfig", {"standaloneConf": "artifacts/portal.war"}),
+     "fluig-config", "standaloneConf:"),
+    ("too-many-recipients-on-aws", PROTHEUS, _set("spec.costAlert.notify", [f"p{i}@acme.com.br" for i in range(11)]),
+     "cost-alert-recipients", "notify:"),
     ("rpo-from-itself", PROTHEUS, _set("spec.rpo", {"promoteFrom": "acme-protheus-prod"}), "rpo-source",
      "promoteFrom: acme-protheus-prod"),
 ]
@@ -258,7 +264,7 @@ def test_customer_timezone(repo):
 
 
 def test_unknown_kind(repo):
-    text = repo.write("x.yaml", "apiVersion: cloud.totvs.io/v1\nkind: Topology\nmetadata: {name: a}\n")
+    repo.write("x.yaml", "apiVersion: cloud.totvs.io/v1\nkind: Topology\nmetadata: {name: a}\n")
     found = [d for d in repo.validate().diagnostics if d.rule == "unknown-kind"]
     assert found and found[0].line == 2
 
@@ -271,3 +277,12 @@ def test_other_tools_yaml_is_ignored(repo):
     repo.write_docs("customers.yaml", CUSTOMER)
     result = repo.validate()
     assert result.valid and len(result.documents) == 2
+
+
+def test_protheus_without_environments_is_a_warning(repo):
+    text = repo.write_docs("env.yaml", mutated(PROTHEUS, _combine(_set("spec.environments", []),
+                                                                 _set("spec.patches", []))))
+    repo.write_docs("customers.yaml", CUSTOMER)
+    result = repo.validate()
+    found = [d for d in result.diagnostics if d.rule == "environment-none"]
+    assert result.valid and found and not found[0].is_error and found[0].line == line_of(text, "spec:")

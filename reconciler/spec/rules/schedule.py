@@ -104,7 +104,7 @@ def _overlaps(windows: list) -> Iterator[Diagnostic]:
             continue
     spans.sort()
     reported: set[tuple[int, int]] = set()
-    for i, (begin, end, index, day) in enumerate(spans):
+    for i, (_begin, end, index, day) in enumerate(spans):
         for other_begin, _other_end, other_index, _ in spans[i + 1:]:
             if other_begin >= end:
                 break
