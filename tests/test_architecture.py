@@ -18,7 +18,7 @@ PACKAGE = Path(reconciler.__file__).parent
 # layer -> internal packages it may import (model imports nothing internal; pure layers no I/O layers)
 ALLOWED = {
     "model": set(),
-    "spec": {"model", "errors", "config"},
+    "spec": {"model", "errors", "config", "perf"},
     "planning": {"model", "errors", "spec", "store", "synth", "config", "gitinfo", "stacks"},
     "views": {"model"},
 }
