@@ -10,6 +10,7 @@ Modules, each owning one thing:
 - ``selection`` (pure) which changes of a plan run now, and why the others wait;
 - ``backoff``   capped exponential backoff per environment;
 - ``tap``       an engine decorator remembering each environment's last engine error;
+- ``history``   the commit last applied, the base a new tip must descend from (events in the store);
 - ``loop``      one level-based reconcile pass (fetch, guard, validate, plan, apply, record);
 - ``driftcheck`` drift checks on their interval (report, or remediate by policy);
 - ``status``    conditions Ready/Reconciling/Stalled per environment, and the /status document;
@@ -17,5 +18,6 @@ Modules, each owning one thing:
 - ``webhook``   the signature check of ``POST /hooks/git``;
 - ``http``      /healthz, /readyz, /metrics, /status and the webhook;
 - ``service``   the wiring: threads, timers, signals, start and clean stop;
+- ``warmup``    the stack programs' first-run cost paid at start, not on the first commit;
 - ``logging``   structured logs (text or JSON lines).
 """

@@ -39,23 +39,31 @@ class DriftChecker:
                  stop: threading.Event):
         self.db, self.interval = db, dt.timedelta(seconds=interval)
         self.board, self.metrics, self.log, self.stop = board, metrics, log, stop
+        # when each environment was last checked by us, even if the check failed (a failed check
+        # records nothing in the store: without this, it would be due again at once, for ever)
+        self._tried: dict[str, dt.datetime] = {}
 
     # -- when ------------------------------------------------------------------------------------
     def _baselines(self) -> dict[str, dt.datetime]:
-        """Environment -> the last moment its cloud was known equal to its record."""
+        """Settled, not suspended environment -> the last moment its cloud was known equal to its
+        record (or we last tried to check it)."""
         switches = controls.all_controls(self.db)
         with self.db.reading() as connection:
             applied = dict(connection.execute(sa.select(E.c.name, E.c.applied_at)).all())
-        return {name: max(at, switches[name].last_drift_at or at) if name in switches else at
-                for name, at in applied.items()}
+        baselines = {}
+        for name, at in applied.items():
+            control = switches.get(name)
+            if self._settled(name) and not (control and control.suspended):
+                moments = [at, control.last_drift_at if control else None, self._tried.get(name)]
+                baselines[name] = max(m for m in moments if m is not None)
+        return baselines
 
     def due(self) -> list[str]:
         now = self.db.clock()
-        return sorted(n for n, at in self._baselines().items() if at + self.interval <= now
-                      and self._settled(n))
+        return sorted(n for n, at in self._baselines().items() if at + self.interval <= now)
 
     def seconds_to_next(self) -> float | None:
-        baselines = [at for n, at in self._baselines().items() if self._settled(n)]
+        baselines = self._baselines().values()
         if not baselines:
             return None
         return max(0.0, (min(baselines) + self.interval - self.db.clock()).total_seconds())
@@ -67,10 +75,12 @@ class DriftChecker:
     # -- checking ----------------------------------------------------------------------------------
     def run(self, config: RepoConfig, engine_name: str, actor: str,
             progress: Callable = lambda *args: None) -> list[DriftReport]:
-        names = [n for n in self.due() if not controls.get(self.db, n).suspended]
+        names = self.due()
         if not names:
             return []
         engine = make_engine(engine_name, config, self.db)
+        now = self.db.clock()
+        self._tried.update((name, now) for name in names)
         reports = check_drift(self.db, engine, names)
         for report in reports:
             self._note(report)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -49,11 +50,15 @@ class Handler(BaseHTTPRequestHandler):
                  "/status": self._status}.get(self.path.split("?", 1)[0])
         if route is None:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: {self.path}"})
-        else:
+            return
+        try:
             route()
+        except Exception as exc:  # the store is unreachable, say: an answer, not a dropped connection
+            self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": f"{type(exc).__name__}: {exc}"})
 
     def do_POST(self) -> None:
         if self.path.split("?", 1)[0] != "/hooks/git":
+            self.close_connection = True  # its body is left unread
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: {self.path}"})
             return
         code, body = self._hook()
@@ -78,6 +83,7 @@ class Handler(BaseHTTPRequestHandler):
     def _hook(self) -> tuple[HTTPStatus, dict[str, Any]]:
         secret = self.endpoints.webhook_secret
         if not secret:
+            self.close_connection = True
             return HTTPStatus.NOT_FOUND, {"error": "webhooks are off: start the daemon with --webhook-secret-env"}
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
@@ -104,8 +110,18 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         self.endpoints.log.debug("http-request", extra=fields(client=self.client_address[0], line=format % args))
+
+
+class _Httpd(ThreadingHTTPServer):
+    daemon_threads = True
+    log: logging.Logger
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-request is routine: a log line, not a traceback on stderr."""
+        error = sys.exc_info()[1]
+        self.log.debug("http-client-error", extra=fields(client=client_address[0], error=repr(error)))
 
 
 class Server:
@@ -113,8 +129,8 @@ class Server:
 
     def __init__(self, host: str, port: int, endpoints: Endpoints):
         handler = type("BoundHandler", (Handler,), {"endpoints": endpoints})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Httpd((host, port), handler)
+        self.httpd.log = endpoints.log
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.5},
                                         name="http", daemon=True)
 

@@ -35,7 +35,13 @@ from reconciler.daemon.backoff import Backoff
 from reconciler.daemon.logging import fields
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.selection import Selection, select
-from reconciler.daemon.source import Commit, GitSource, HistoryRewritten, SourceUnavailable, UnverifiedRevision
+from reconciler.daemon.source import (
+    Commit,
+    GitSource,
+    HistoryRewritten,
+    SourceUnavailable,
+    UnverifiedRevision,
+)
 from reconciler.daemon.tap import ErrorTap
 from reconciler.engines import make_engine
 from reconciler.errors import ConfigError, PermanentError, SpecError
@@ -52,7 +58,8 @@ OK_RESULTS = ("succeeded", "noop")
 
 @dataclass(frozen=True)
 class PassResult:
-    result: str  # succeeded | noop | failed | refused | interrupted | invalid | rewritten | unverified | unavailable | error
+    # succeeded | noop | failed | refused | interrupted | invalid | rewritten | unverified | unavailable | error
+    result: str
     revision: str | None = None
     statuses: dict[str, PipelineStatus] = field(default_factory=dict)
     message: str = ""
@@ -99,6 +106,8 @@ class Reconciler:
 
     def _finish(self, outcome: PassResult, seconds: float, reasons: Counter) -> None:
         self.passes += 1
+        if outcome.ok:  # Flux's rule: a revision is "applied" once a pass at it succeeded entirely
+            self.board.note_source(lastAppliedRevision=outcome.revision)
         self.metrics.reconciles.labels(outcome.result).inc()
         self.metrics.duration.observe(seconds)
         self.metrics.queue_depth.set(len(self.backoff))
@@ -112,7 +121,7 @@ class Reconciler:
     def _pass(self) -> PassResult:
         head = self.source.fetch()
         self.metrics.set_source(head.sha)
-        self.board.set_source(self.board.source, revision=head.sha, fetchedAt=self.db.clock().isoformat())
+        self.board.note_source(revision=head.sha, fetchedAt=self.db.clock().isoformat())
         self._guard(head)
         root = self.source.checkout(head.sha)
         self.config = load_config(root)
@@ -139,6 +148,8 @@ class Reconciler:
         self._report_held(selection, head)
         self._unstall(selection.unstalled, "its inputs changed")
         self._settle_unchanged(desired - {c.environment for c in plan.changes}, switches, head)
+        if self.stop.is_set():  # asked to stop while planning: start no pipeline only to interrupt it
+            return PassResult("interrupted", head.sha, message="stopping: nothing was applied")
         applied = self._apply(selection.plan, head) if selection.plan.changes else None
         if applied is not None:
             self._settle(selection.plan, applied, head)
@@ -247,11 +258,12 @@ class Reconciler:
     def _report_held(self, selection: Selection, head: Commit) -> None:
         for name, held in selection.held.items():
             self.board.set(name, held.status)
-            if held.reason in ("ProgressingWithRetry",) or not self._once(f"held:{name}", f"{held.reason}:{head.sha}"):
+            # a backoff is recorded by its failed pipeline; the other reasons once per revision
+            if held.reason == "ProgressingWithRetry" or not self._once(f"held:{name}", f"{held.reason}:{head.sha}"):
                 continue
             level = "warning" if held.reason == "PlanRefused" else "info"
             with self.db.transaction() as connection:
-                store.log(connection, self.db.clock(), name, None, level, f"environment-held",
+                store.log(connection, self.db.clock(), name, None, level, "environment-held",
                           f"{name}: revision {head.short} not applied ({held.reason}): {held.message}",
                           detail={"revision": head.sha, "reason": held.reason})
 
@@ -259,6 +271,7 @@ class Reconciler:
         applied = st.applied_revisions(self.db)
         self.board.keep_only(desired | set(applied))
         self.metrics.set_applied(applied)
+        self.metrics.ready.clear()  # removed environments leave the series
         for name in desired | set(applied):
             status = self.board.get(name)
             self.metrics.ready.labels(name).set(1 if status is not None and status.ready else 0)

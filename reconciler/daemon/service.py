@@ -29,11 +29,12 @@ from typing import Any, Iterator
 
 from reconciler.apply.recovery import recover_interrupted
 from reconciler.config import RepoConfig, load_config
-from reconciler.daemon import history
+from reconciler.daemon import history, warmup
 from reconciler.daemon import status as st
 from reconciler.daemon.driftcheck import DriftChecker
 from reconciler.daemon.http import Endpoints, Server
-from reconciler.daemon.lease import Keeper, Lease, current as current_lease
+from reconciler.daemon.lease import Keeper, Lease
+from reconciler.daemon.lease import current as current_lease
 from reconciler.daemon.logging import fields, setup
 from reconciler.daemon.loop import PassResult, Reconciler
 from reconciler.daemon.metrics import Metrics
@@ -84,6 +85,7 @@ class Daemon:
         self._threads: list[Any] = []
         self._workdir_lock: int | None = None
         self._last_pass = float("-inf")
+        self._warmed = False  # the stack programs' first run paid (see warmup)
         self.lost_lease = False
         self.started_at = time.time()
 
@@ -121,7 +123,8 @@ class Daemon:
             self.log.info("http-listening", extra=fields(host=host, port=port, url=f"http://{host}:{port}"))
         worktree = local_worktree(self.settings.source) if self.settings.watch else None
         if worktree is not None:
-            self._threads.append(Watcher(worktree, worktree / ".git", self._watched, self.settings.debounce_ms))
+            self._threads.append(Watcher(worktree, worktree / ".git", self._watched, self.log,
+                                         self.settings.debounce_ms))
         for thread in self._threads:
             thread.start()
 
@@ -176,15 +179,16 @@ class Daemon:
             self._drift_check()
         return 0 if outcome.ok else 1
 
-    def step(self) -> PassResult | None:
-        """Sleep until a trigger or a timer is due, then run what is due."""
-        reasons = self.wake.wait(self._seconds_to_next())
+    def step(self, max_wait: float | None = None) -> PassResult | None:
+        """Sleep until a trigger or a timer is due (at most ``max_wait`` seconds), then run what is due."""
+        wait = self._seconds_to_next()
+        reasons = self.wake.wait(wait if max_wait is None else min(wait, max_wait))
         if self.stop.is_set():
             return None
         now = time.monotonic()
         if now - self._last_pass >= self.settings.interval:
             reasons["interval"] += 1
-        due = self.reconciler.backoff.next_due()
+        due = self._retry_due()
         if due is not None and due <= now:
             reasons["retry"] += 1
         outcome = self._pass(reasons) if reasons else None
@@ -194,15 +198,30 @@ class Daemon:
 
     def _pass(self, reasons: Counter) -> PassResult:
         self._last_pass = time.monotonic()
-        return self.reconciler.run(reasons)
+        outcome = self.reconciler.run(reasons)
+        if not self._warmed and self.settings.warm_up and not self.settings.once and self.reconciler.config is not None:
+            self._warmed = True
+            warmup.start(self.db, self.source.path, (self.reconciler.config.pulumi or {}).get("settings", {}),
+                         self.log)
+        return outcome
+
+    def _retry_due(self) -> float | None:
+        """When the earliest retry falls due, if that is after the last pass began: a retry due
+        earlier was for that pass to take, and if it could not (the source was unreachable, say),
+        waking again at once would spin; the next trigger or interval takes it."""
+        due = self.reconciler.backoff.next_due()
+        return due if due is not None and due > self._last_pass else None
 
     def _seconds_to_next(self) -> float:
         now = time.monotonic()
         waits = [self._last_pass + self.settings.interval - now]
-        due = self.reconciler.backoff.next_due()
+        due = self._retry_due()
         if due is not None:
             waits.append(due - now)
-        drift = self.drift.seconds_to_next()
+        try:
+            drift = self.drift.seconds_to_next()
+        except Exception:  # the store is down: the interval brings the next look
+            drift = None
         if drift is not None:
             waits.append(drift)
         return max(0.0, min(waits))
@@ -211,8 +230,11 @@ class Daemon:
         config = self.reconciler.config
         if config is None:
             return  # no revision planned yet: nothing is known to be settled
-        self.drift.run(config, config.engine_name(self.settings.engine),
-                       resolve_actor(self.settings.actor or config.actor), self.reconciler.progress)
+        try:
+            self.drift.run(config, config.engine_name(self.settings.engine),
+                           resolve_actor(self.settings.actor or config.actor), self.reconciler.progress)
+        except Exception as exc:  # like a pass: reported, and the daemon goes on
+            self.log.exception("drift-check-error", extra=fields(error=f"{type(exc).__name__}: {exc}"))
 
     # -- triggers from other threads ------------------------------------------------------------
     def _watched(self, paths: list[str]) -> None:
@@ -256,7 +278,7 @@ class Daemon:
                             "lease": {"holder": lease.holder, "expiresAt": lease.expires_at.isoformat()}
                             if lease else None}}
         document = st.document(self.board, self.db, self.reconciler.backoff.retry_in(), extra)
-        document["source"]["lastAppliedRevision"] = history.base(self.db)
+        document["source"]["baseRevision"] = history.base(self.db)  # what a new tip must descend from
         return document
 
     # -- stop -------------------------------------------------------------------------------------

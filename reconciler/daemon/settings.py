@@ -60,3 +60,4 @@ class DaemonSettings:
     lease_ttl: float = 30.0
     debounce_ms: int = 50  # quiet time that ends a burst of file events
     watch: bool = True  # watch a local work tree (off: fetch on the interval and webhooks only)
+    warm_up: bool = True  # see warmup; it freezes the heap, so off for daemons sharing a process (tests)

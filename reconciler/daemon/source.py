@@ -55,7 +55,7 @@ class Commit:
 
 def local_path(url: str) -> Path | None:
     """The folder of a local source (a path or a file:// URL), else None."""
-    text = url[len("file://"):] if url.startswith("file://") else url
+    text = url.removeprefix("file://")
     path = Path(text).expanduser()
     return path.resolve() if path.is_dir() else None
 

@@ -109,6 +109,11 @@ class Board:
             self._source = _transition(self._source, status, self._clock())
             self.source_info.update(info)
 
+    def note_source(self, **info: Any) -> None:
+        """Facts about the source (revision fetched, when) that change no condition."""
+        with self._lock:
+            self.source_info.update(info)
+
     @property
     def source(self) -> Status:
         with self._lock:

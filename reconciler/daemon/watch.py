@@ -9,6 +9,7 @@ own writes to a store kept there would wake it forever.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Callable
@@ -16,6 +17,7 @@ from typing import Callable
 import watchfiles
 
 from reconciler.config import STATE_DIR
+from reconciler.daemon.logging import fields
 
 _GIT_TRIGGERS = ("refs", "packed-refs", "HEAD")
 
@@ -40,8 +42,9 @@ class SourceFilter(watchfiles.DefaultFilter):
 class Watcher:
     """A thread turning file events under ``root`` into calls of ``on_change(paths)``."""
 
-    def __init__(self, root: Path, git_dir: Path, on_change: Callable[[list[str]], None], debounce_ms: int = 50):
-        self.root, self.on_change = root, on_change
+    def __init__(self, root: Path, git_dir: Path, on_change: Callable[[list[str]], None], log: logging.Logger,
+                 debounce_ms: int = 50):
+        self.root, self.on_change, self.log = root, on_change, log
         self.filter = SourceFilter(root, git_dir)
         self.debounce_ms = debounce_ms
         self._stop = threading.Event()
@@ -55,8 +58,11 @@ class Watcher:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        # step: the quiet time that ends a batch; debounce: the longest a batch may grow
-        for changes in watchfiles.watch(self.root, watch_filter=self.filter, step=self.debounce_ms,
-                                        debounce=max(self.debounce_ms * 10, 500), stop_event=self._stop,
-                                        rust_timeout=60_000, raise_interrupt=False):
-            self.on_change(sorted(path for _, path in changes))
+        try:
+            # step: the quiet time that ends a batch; debounce: the longest a batch may grow
+            for changes in watchfiles.watch(self.root, watch_filter=self.filter, step=self.debounce_ms,
+                                            debounce=max(self.debounce_ms * 10, 500), stop_event=self._stop,
+                                            rust_timeout=60_000, raise_interrupt=False):
+                self.on_change(sorted(path for _, path in changes))
+        except Exception as exc:  # the folder went away, inotify limits: the interval still fetches
+            self.log.error("watch-stopped", extra=fields(root=str(self.root), error=f"{type(exc).__name__}: {exc}"))

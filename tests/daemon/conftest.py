@@ -18,6 +18,7 @@ from reconciler.daemon.service import Daemon
 from reconciler.daemon.settings import DaemonSettings
 from reconciler.store import pipelines as store
 
+POSTGRES = os.environ.get("RECONCILER_TEST_POSTGRES_URL")
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 # Two environments on two clouds keep each test to a second or so; one test runs all of examples/.
@@ -39,7 +40,7 @@ class GitOpsRepo:
         self.root = root
 
     @classmethod
-    def from_examples(cls, root: Path, files: tuple[str, ...] | None = SUBSET) -> "GitOpsRepo":
+    def from_examples(cls, root: Path, files: tuple[str, ...] | None = SUBSET) -> GitOpsRepo:
         if files is None:
             shutil.copytree(EXAMPLES, root, ignore=shutil.ignore_patterns(".reconciler"))
         else:
@@ -91,6 +92,22 @@ def _quiet_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECONCILER_RETRY_ATTEMPTS", "2")
 
 
+def clean_postgres() -> str:
+    """The test PostgreSQL, emptied (skips without one)."""
+    import sqlalchemy as sa
+
+    from reconciler.store.tables import metadata
+
+    if not POSTGRES:
+        pytest.skip("set RECONCILER_TEST_POSTGRES_URL (.ci/run starts a throwaway PostgreSQL) to test it")
+    engine = sa.create_engine(POSTGRES)
+    with engine.begin() as connection:
+        metadata.drop_all(connection)
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+    return POSTGRES
+
+
 @pytest.fixture
 def gitops(tmp_path: Path) -> GitOpsRepo:
     return GitOpsRepo.from_examples(tmp_path / "repo")
@@ -104,7 +121,8 @@ def make_daemon(tmp_path: Path) -> Callable[..., Daemon]:
 
     def make(source: str | Path, **overrides) -> Daemon:
         values = dict(source=str(source), workdir=tmp_path / f"work{len(opened)}", listen=None, watch=False,
-                      interval=3600.0, drift_interval=3600.0, state=f"sqlite:///{tmp_path / 'state.db'}")
+                      interval=3600.0, drift_interval=3600.0, state=f"sqlite:///{tmp_path / 'state.db'}",
+                      warm_up=False)  # the warm-up freezes the heap: not in the test process
         values.update(overrides)
         daemon = Daemon(DaemonSettings(**values), setup("json", stream=io.StringIO()))
         daemon.open()
@@ -129,7 +147,8 @@ def pipelines(daemon: Daemon, environment: str | None = None) -> list:
 
 
 def events(daemon: Daemon, kind: str) -> list[dict]:
-    return [e for e in store.log_entries(daemon.db, limit=5000) if e["kind"] == kind]
+    """The events of one kind, oldest first."""
+    return [e for e in reversed(store.log_entries(daemon.db, limit=5000)) if e["kind"] == kind]
 
 
 def conditions(daemon: Daemon, environment: str) -> dict[str, dict]:

@@ -4,6 +4,8 @@ changes are not drift is ``check_drift``'s rule, tested with it.)"""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from reconciler.engines.sandbox import OutOfBand, cloud_graph
 from reconciler.planning.drift import power_state_keys
 from reconciler.store import controls
@@ -57,3 +59,22 @@ def test_drift_checks_wait_for_their_interval(gitops, make_daemon):
     reconcile(daemon)
     assert events(daemon, "drift-found") == []
     assert daemon.drift.seconds_to_next() > 3000
+
+
+def test_a_failed_check_waits_for_the_next_interval_too(gitops, make_daemon, monkeypatch):
+    from reconciler.apply.drift import DriftReport
+    from reconciler.store.tables import environments as table
+
+    daemon = make_daemon(gitops.root, drift_interval=60)
+    reconcile(daemon)
+    with daemon.db.transaction() as connection:  # applied two hours ago: a check is due
+        connection.execute(table.update().values(applied_at=daemon.db.clock() - dt.timedelta(hours=2)))
+    assert daemon.drift.seconds_to_next() == 0
+    checked = []
+    monkeypatch.setattr("reconciler.daemon.driftcheck.check_drift", lambda db, engine, names: checked.extend(names)
+                        or [DriftReport(n, error="the cloud API is down") for n in names])
+
+    daemon.step(max_wait=0)
+
+    assert sorted(checked) == sorted([DEV, PROD])
+    assert daemon.drift.seconds_to_next() > 30  # not due again at once: the loop would spin

@@ -9,8 +9,18 @@ from click.testing import CliRunner
 from reconciler.cli import main
 from reconciler.model.pipeline import PipelineStatus
 from reconciler.store import controls, environments
-from tests.daemon.conftest import (DEV, PROD, GitOpsRepo, conditions, events, git, pipelines, reconcile,
-                                   source_conditions)
+from tests.daemon.conftest import (
+    DEV,
+    PROD,
+    GitOpsRepo,
+    clean_postgres,
+    conditions,
+    events,
+    git,
+    pipelines,
+    reconcile,
+    source_conditions,
+)
 
 DEV_FILE, PROD_FILE = "acme/protheus-dev.yaml", "globex/protheus-prod.yaml"
 
@@ -35,6 +45,15 @@ def test_applies_the_repository_then_only_what_a_new_commit_changed(gitops, make
     assert status["source"]["lastAppliedRevision"] == second
     prod = next(e for e in status["environments"] if e["name"] == PROD)
     assert prod["lastAppliedRevision"] == prod["lastAttemptedRevision"] == second
+
+
+def test_the_daemon_keeps_its_state_in_postgresql_too(gitops, make_daemon):
+    daemon = make_daemon(gitops.root, state=clean_postgres())
+    assert reconcile(daemon).result == "succeeded"
+    gitops.edit(PROD_FILE, "instances: 1", "instances: 2")
+    head = gitops.commit("two instances")
+    assert reconcile(daemon).statuses == {PROD: PipelineStatus.SUCCEEDED}
+    assert daemon.status()["source"]["baseRevision"] == environments.get(daemon.db, PROD).revision == head
 
 
 def test_a_pass_without_a_new_commit_applies_nothing(gitops, make_daemon):
@@ -64,6 +83,8 @@ def test_an_invalid_revision_applies_nothing_and_the_last_good_one_stays(gitops,
     assert any("protheus-dev.yaml" in e for e in reported[0]["detail"]["errors"])
     stalled = source_conditions(daemon)["Stalled"]
     assert stalled["status"] == "True" and stalled["reason"] == "ValidationFailed"
+    source = daemon.status()["source"]
+    assert (source["lastAppliedRevision"], source["lastAttemptedRevision"]) == (good, bad)
 
     gitops.edit(DEV_FILE, "power: on", "power: running")
     fixed = gitops.commit("fixed")
@@ -93,6 +114,7 @@ def test_a_force_push_that_rewrites_history_stops_applying_until_accepted(tmp_pa
 
     assert outcome.result == "rewritten"
     assert environments.get(daemon.db, PROD).revision == applied
+    assert daemon.status()["source"]["baseRevision"] == applied
     assert [e["detail"]["revision"] for e in events(daemon, "history-rewritten")] == [rewritten]
     assert source_conditions(daemon)["Stalled"]["reason"] == "HistoryRewritten"
     daemon.close()
@@ -201,3 +223,23 @@ def test_the_whole_examples_repository_is_applied(tmp_path, make_daemon):
     assert len(outcome.statuses) == 7 and all(s is PipelineStatus.SUCCEEDED for s in outcome.statuses.values())
     assert all(c["Ready"]["status"] == "True"
                for c in (conditions(daemon, e["name"]) for e in daemon.status()["environments"]))
+
+
+def test_a_retry_the_pass_could_not_take_does_not_spin_the_loop(tmp_path, make_daemon, monkeypatch):
+    work = GitOpsRepo.from_examples(tmp_path / "work-tree")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(work.root), str(remote))
+    daemon = make_daemon(remote)
+    reconcile(daemon)
+    monkeypatch.setenv("RECONCILER_SANDBOX_FAULTS", json.dumps(
+        {"faults": [{"match": "resize", "environment": PROD, "times": 9, "error": "temporary"}]}))
+    git(work.root, "remote", "add", "origin", str(remote))
+    work.edit(PROD_FILE, "instances: 1", "instances: 2")
+    work.commit("two instances")
+    git(work.root, "push", "-q", "origin", "main")
+    assert reconcile(daemon).result == "failed" and len(daemon.reconciler.backoff) == 1
+    git(remote, "update-ref", "-d", "refs/heads/main")  # the source goes away
+
+    assert daemon.step().result == "unavailable"  # the retry's pass
+
+    assert daemon._seconds_to_next() > 1000  # the hour-long interval, not the (past) retry time
