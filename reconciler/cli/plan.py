@@ -12,8 +12,6 @@ from reconciler.cli import main
 from reconciler.cli.common import (color_option, echo, open_store, render_spec_error, resolve_repo, root_option,
                                    state_option, write_file_atomically)
 from reconciler.errors import SpecError, StateError
-from reconciler.planning.service import plan_repository
-from reconciler.views import plan as view
 from reconciler.views.style import Style, wants_color
 
 
@@ -32,6 +30,9 @@ def plan_command(path: Path | None, envs: tuple[str, ...], fmt: str, out: Path |
                  allow_destroy: bool, engine: str | None, state: str | None, root: Path | None,
                  color: bool | None) -> None:
     """Plan the changes that make the environments under PATH (default: .) match their specs."""
+    from reconciler.planning.service import plan_repository  # the store's imports: only for this command
+    from reconciler.views import plan as view
+
     targets, config = resolve_repo((path,) if path else (), root)
     db = open_store(config, state)
     try:
