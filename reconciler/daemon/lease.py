@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import threading
 from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
 
+from reconciler.daemon.worker import BackgroundWorker
 from reconciler.errors import LockError
 from reconciler.store import Database
 from reconciler.store import pipelines as events
@@ -115,20 +115,14 @@ def _write(connection: sa.Connection, lease: Lease, now: dt.datetime, replacing:
                                    .values(**values)).rowcount)
 
 
-class Keeper:
+class Keeper(BackgroundWorker):
     """Renews the lease from a thread; calls ``on_lost`` once if it is lost."""
+
+    name = "lease"
 
     def __init__(self, lease: Lease, on_lost: Callable[[str], None], log: logging.Logger):
         self.lease, self.on_lost, self.log = lease, on_lost, log
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lease", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().__init__()
 
     def _run(self) -> None:
         while not self._stop.wait(self.lease.ttl / 3):

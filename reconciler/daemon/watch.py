@@ -10,7 +10,6 @@ own writes to a store kept there would wake it forever.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +17,7 @@ import watchfiles
 
 from reconciler.config import STATE_DIR
 from reconciler.daemon.logging import fields
+from reconciler.daemon.worker import BackgroundWorker
 
 _GIT_TRIGGERS = ("refs", "packed-refs", "HEAD")
 
@@ -39,23 +39,17 @@ class SourceFilter(watchfiles.DefaultFilter):
         return super().__call__(change, path)
 
 
-class Watcher:
+class Watcher(BackgroundWorker):
     """A thread turning file events under ``root`` into calls of ``on_change(paths)``."""
+
+    name = "watch"
 
     def __init__(self, root: Path, git_dir: Path, on_change: Callable[[list[str]], None], log: logging.Logger,
                  debounce_ms: int = 50):
         self.root, self.on_change, self.log = root, on_change, log
         self.filter = SourceFilter(root, git_dir)
         self.debounce_ms = debounce_ms
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="watch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().__init__()
 
     def _run(self) -> None:
         try:
