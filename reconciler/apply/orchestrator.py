@@ -13,7 +13,7 @@ from reconciler.apply.recovery import recover_interrupted
 from reconciler.apply.runner import PipelineRun, RunContext
 from reconciler.apply.steps import headline, plan_steps
 from reconciler.engines.base import StackJob
-from reconciler.errors import PlanRefused, StalePlanError
+from reconciler.errors import PlanRefused
 from reconciler.model.graph import ResourceGraph
 from reconciler.model.pipeline import PipelineStatus, StepStatus
 from reconciler.model.plan import EnvironmentChange, Op, Plan
@@ -122,10 +122,7 @@ def _run_in_order(changes: list[EnvironmentChange], report: ApplyReport, ctx: Ru
 
 
 def _run_one(ctx: RunContext, pipeline_id: int) -> PipelineStatus:
-    try:
-        return PipelineRun(ctx, pipeline_id).run()
-    except StalePlanError:
-        return PipelineStatus.FAILED
+    return PipelineRun(ctx, pipeline_id).run()  # a stale state fails its verify step, inside the run
 
 
 def _not_run(ctx: RunContext, pipeline_id: int, failed: list[str]) -> PipelineStatus:

@@ -15,7 +15,7 @@ import click
 from reconciler.cli import main
 from reconciler.cli.common import (color_option, echo, open_store, render_spec_error, resolve_repo, root_option,
                                    state_option)
-from reconciler.errors import ConfigError, PlanRefused, ReconcilerError, SpecError, StalePlanError
+from reconciler.errors import ConfigError, PlanRefused, SpecError, StalePlanError
 from reconciler.gitinfo import actor as resolve_actor, revision_of
 from reconciler.model.plan import Plan
 
@@ -160,10 +160,7 @@ def _run(plan: Plan, config, db, engine_name: str, who: str, revision: str | Non
         ctx = RunContext(db, engine, who, plan.revision or revision,
                          lock_timeout=lock_timeout if lock_timeout is not None else config.lock_timeout,
                          stop=stop, progress=progress, job_for=job_builder(plan, settings))
-        try:
-            report = apply_plan(plan, ctx, parallel or config.parallel)
-        except ReconcilerError as exc:
-            raise exc
+        report = apply_plan(plan, ctx, parallel or config.parallel)
     for pipeline_id in report.recovered:
         echo(f"recovered pipeline {pipeline_id}: left running by a process that died; now 'interrupted' "
              f"(reconciler retry {pipeline_id})", err=True)

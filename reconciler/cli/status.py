@@ -143,11 +143,16 @@ def sandbox_start(environment, path, state, root) -> None:
     _power(environment, "running", path, state, root)
 
 
-def _power(environment, value, path, state, root) -> None:
+def _by_hand(change):
+    """Run an out-of-band change; a wrong environment or URN is a clear command error."""
     try:
-        touched = _out_of_band(path, state, root).set_power(environment, value)
+        return change()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _power(environment, value, path, state, root) -> None:
+    touched = _by_hand(lambda: _out_of_band(path, state, root).set_power(environment, value))
     echo(f"{environment}: set {len(touched)} power-state resource(s) to {value} in the sandbox cloud.")
 
 
@@ -165,10 +170,7 @@ def sandbox_set(environment, urn, assignment, path, state, root) -> None:
         value = json.loads(raw)
     except ValueError:
         value = raw
-    try:
-        _out_of_band(path, state, root).set_input(environment, urn, key, value)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _by_hand(lambda: _out_of_band(path, state, root).set_input(environment, urn, key, value))
     echo(f"{environment}: {urn} {key} = {value!r} (out of band).")
 
 
@@ -180,10 +182,7 @@ def sandbox_set(environment, urn, assignment, path, state, root) -> None:
 @root_option
 def sandbox_delete(environment, urn, path, state, root) -> None:
     """Delete one resource from the fake cloud."""
-    try:
-        _out_of_band(path, state, root).delete(environment, urn)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _by_hand(lambda: _out_of_band(path, state, root).delete(environment, urn))
     echo(f"{environment}: deleted {urn} (out of band).")
 
 

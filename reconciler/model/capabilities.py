@@ -15,7 +15,6 @@ from dataclasses import dataclass
 PRODUCTS = ("protheus", "fluig", "rm")
 CLOUDS = ("aws", "azure", "intera")
 TYPES = ("PROD", "QA", "DEV")
-LANGUAGES = ("pt", "es", "en")
 
 
 class Support(str, enum.Enum):

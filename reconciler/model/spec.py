@@ -282,9 +282,3 @@ def canonical_json(value: Any) -> str:
 def spec_digest(value: Any) -> str:
     """sha256 of the canonical form of a spec value (an Environment or a Customer)."""
     return "sha256:" + hashlib.sha256(canonical_json(canonical_form(value)).encode("utf-8")).hexdigest()
-
-
-def digest_of(canonical: Any, artifacts: Mapping[str, str] | None = None) -> str:
-    """sha256 of an environment's canonical spec and the content digests of its artifacts."""
-    payload = canonical_json({"spec": canonical, "artifacts": dict(sorted((artifacts or {}).items()))})
-    return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from reconciler.model import capabilities as caps
 from reconciler.model.plan import Action
@@ -363,7 +363,3 @@ _ASPECTS: list[Aspect] = [_power, _resize, _version, _updates, _environments, _p
 def ordered(actions: list[Action]) -> tuple[Action, ...]:
     """The safe order within one environment (stable for equal ranks)."""
     return tuple(sorted(actions, key=lambda a: a.rank))
-
-
-def describe(actions: Iterator[Action]) -> list[str]:
-    return [a.summary for a in actions]

@@ -5,7 +5,7 @@ mass removal, protected data, rule 11 backups), then the order across environmen
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.model.graph import ResourceGraph
@@ -134,11 +134,5 @@ def _with_dependencies(changes: list[EnvironmentChange]) -> list[EnvironmentChan
     for change in changes:
         sources = {a.details.get("source") for a in change.actions if a.kind == "rpo-promote"}
         after = tuple(sorted(s for s in sources if s in changing and s != change.environment))
-        out.append(change if not after else _replace_after(change, after))
+        out.append(replace(change, after=after) if after else change)
     return out
-
-
-def _replace_after(change: EnvironmentChange, after: tuple[str, ...]) -> EnvironmentChange:
-    from dataclasses import replace
-
-    return replace(change, after=after)

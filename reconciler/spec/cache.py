@@ -141,12 +141,6 @@ _ARTIFACTS = DocumentInfo._fields.index("artifacts")
 
 def _info(row: list) -> DocumentInfo:
     # JSON gives lists; give back the tuples a fresh check makes (only where there is something)
-    if row[_LANGUAGES]:
-        row[_LANGUAGES] = tuple(row[_LANGUAGES])
-    if row[_ARTIFACTS]:
-        row[_ARTIFACTS] = tuple((tuple(path), file) for path, file in row[_ARTIFACTS])
-    else:
-        row[_ARTIFACTS] = ()
-    if not row[_LANGUAGES]:
-        row[_LANGUAGES] = ()
+    row[_LANGUAGES] = tuple(row[_LANGUAGES] or ())
+    row[_ARTIFACTS] = tuple((tuple(path), file) for path, file in row[_ARTIFACTS] or ())
     return DocumentInfo._make(row)

@@ -81,17 +81,6 @@ class PositionIndex:
         target = key_node if (at_key or not isinstance(node, ScalarNode)) and key_node else node
         return target.start_mark.line + 1, target.start_mark.column + 1
 
-    def scalar_style(self, first_line: int, end_line: int, path: JsonPath) -> str | None:
-        """The style of the scalar at ``path`` ('' for plain, '"' or "'" for quoted)."""
-        doc = self.doc_for_line(first_line, end_line)
-        node = doc.root if doc else None
-        for part in path:
-            child = _child(node, part) if node is not None else None
-            if child is None:
-                return None
-            node = child[1]
-        return (node.style or "") if isinstance(node, ScalarNode) else None
-
     # -- checks -----------------------------------------------------------------------------
     def _check(self, doc: _Doc) -> None:
         seen: set[int] = set()

@@ -99,10 +99,8 @@ def current_revision(database: Database) -> str | None:
     try:
         with database.reading() as connection:
             return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    except sa.exc.OperationalError:
-        return None
-    except sa.exc.ProgrammingError:
-        return None
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return None  # no alembic_version table yet: an empty store
 
 
 def _migrate(database: Database) -> None:

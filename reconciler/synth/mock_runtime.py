@@ -4,7 +4,7 @@ The mock monitor of the Pulumi SDK is subclassed only to *record* each registrat
 engine would receive it (type, name, parent, provider, protect, retainOnDelete, dependencies,
 and the raw wire form of the inputs); resources are still registered by Pulumi's own code. The
 wire form is normalised here (see ``reconciler.model.graph``). Ids are deterministic: derived
-from the URN, or taken from the caller (the sandbox engine passes the ids it recorded).
+from the URN, so a resource keeps its id from one run to the next.
 
 The Pulumi runtime keeps global settings, so runs in one process are serialised by a lock.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from typing import Any, Callable
+from typing import Any
 
 from google.protobuf import json_format
 
@@ -32,7 +32,6 @@ _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 _OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
-IdSource = Callable[[str, str, str], str]  # (urn, type, name) -> id
 _LOCK = threading.Lock()
 
 
@@ -96,10 +95,10 @@ def synthesize(inp: StackInput, *, project: str | None = None) -> ResourceGraph:
     URNs, so the same resource keeps its id from one run to the next."""
     module = program_for(inp.environment.cloud)
     with _LOCK, collector_paused():
-        return _run(module, inp, default_id, project or module.PROJECT)
+        return _run(module, inp, project or module.PROJECT)
 
 
-def _run(module, inp: StackInput, ids: IdSource, project: str) -> ResourceGraph:
+def _run(module, inp: StackInput, project: str) -> ResourceGraph:
     from pulumi import Output
     from pulumi.runtime import mocks, settings
     from pulumi.runtime.stack import run_pulumi_func
@@ -107,7 +106,7 @@ def _run(module, inp: StackInput, ids: IdSource, project: str) -> ResourceGraph:
 
     stack = inp.environment.name
     computed = getattr(module, "computed_outputs", lambda *_: {})
-    fake = _Mocks(computed, ids, project, stack)
+    fake = _Mocks(computed, project, stack)
     monitor = _make_monitor(fake, inp.repo_root)
     settings.ROOT.set(None)  # a fresh root stack resource for every run
     mocks.set_mocks(fake, project=project, stack=stack, preview=False, monitor=monitor)
@@ -121,14 +120,14 @@ def _run(module, inp: StackInput, ids: IdSource, project: str) -> ResourceGraph:
 class _Mocks:
     """Return values of the fake cloud: the inputs, plus what the cloud would compute."""
 
-    def __init__(self, computed, ids: IdSource, project: str, stack: str):
-        self.computed, self.ids, self.project, self.stack = computed, ids, project, stack
+    def __init__(self, computed, project: str, stack: str):
+        self.computed, self.project, self.stack = computed, project, stack
 
     def urn(self, type_token: str, name: str) -> str:
         return f"urn:pulumi:{self.stack}::{self.project}::{type_token}::{name}"
 
     def new_resource(self, args) -> tuple[str, dict]:
-        resource_id = args.resource_id or self.ids(self.urn(args.typ, args.name), args.typ, args.name)
+        resource_id = args.resource_id or default_id(self.urn(args.typ, args.name), args.typ, args.name)
         state = dict(args.inputs)
         state.update(self.computed(args.typ, args.name, args.inputs, resource_id) or {})
         return resource_id, state
